@@ -229,10 +229,7 @@ def totals(
     )
     cur = currency.upper()
     col = f"amount_{cur.lower()}"
-    if len(rows):
-        conv = convert(rows, cur, on=on, at=at, rates=table_rates)
-    else:
-        conv = rows.assign(**{col: pd.Series(dtype="float64")})
+    conv = convert(rows, cur, on=on, at=at, rates=table_rates)
     grouped = conv.groupby(list(keys), observed=True, sort=True)[col]
     out = grouped.agg(["size", "sum", "median", "max"]).reset_index()
     out.columns = [*keys, "n_fines", f"total_{cur.lower()}", f"median_{cur.lower()}",
