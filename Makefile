@@ -33,7 +33,7 @@ test: lint  ## lint, validate the shipped data strictly, run every test
 	$(BIN)/python -m pytest
 
 data: $(STAMP)  ## regenerate data/processed/ from data/raw/
-	$(BIN)/finestats make-data --out data/processed
+	$(BIN)/finestats make-data --out data/processed --readme data/README.md
 
 report: $(STAMP)  ## render every notebook into reports/<date>-<currency>/
 	$(BIN)/finestats report --currency $(CURRENCY) --out $(OUT)

@@ -49,7 +49,7 @@ def test_imposed_view_counts_final_and_penalty_only(fines: pd.DataFrame) -> None
 
 def test_effective_view_applies_court_outcomes(fines: pd.DataFrame) -> None:
     t = totals(fines, view="effective")
-    # Gamma's 5m counts as the reduced 2m (in 2021, its decision year); Delta's annulled 3m drops out.
+    # Gamma's 5m counts as the reduced 2m (in 2021, its decision year); annulled Delta drops out.
     assert t[["regulator", "year", "n_fines"]].values.tolist() == [
         ["CNIL", 2021, 1],
         ["CNIL", 2022, 1],
@@ -82,7 +82,9 @@ def test_penalties_can_be_excluded(fines: pd.DataFrame) -> None:
 
 def test_counted_effective_rows_carry_outcome_status(fines: pd.DataFrame) -> None:
     eff = counted(fines, view="effective")
-    got = dict(zip(eff["fine_id"], zip(eff["status"].astype(str), eff["amount"], strict=True), strict=True))
+    got = dict(
+        zip(eff["fine_id"], zip(eff["status"].astype(str), eff["amount"], strict=True), strict=True)
+    )
     assert got == {
         "ico-2020-alpha": ("final", 20_000_000.0),
         "imy-2021-beta": ("final", 10_086_800.0),

@@ -98,8 +98,12 @@ def _load(data_path: Path | None):
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--strict", is_flag=True, help="Also run the curation checks (sources, duplicates,"
-              " stale notices of intent, amounts above EUR 1bn).")  # fmt: skip
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also run the curation checks (sources, duplicates,"
+    " stale notices of intent, amounts above EUR 1bn).",
+)
 def validate(path: Path | None, strict: bool) -> None:
     """Validate a fine records file; print one summary line, or every problem and exit 2."""
     from finestats.records import default_data_path, validate_file
@@ -161,15 +165,26 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--by", default="regulator,year", show_default=True,
-              help="Group keys, comma separated: regulator, country, year, defendant, currency,"
-              " status.")  # fmt: skip
+@click.option(
+    "--by",
+    default="regulator,year",
+    show_default=True,
+    help="Group keys, comma separated: regulator, country, year, defendant, currency, status.",
+)
 @click.option("--currency", "-c", default="EUR", show_default=True, help="Target currency.")
-@click.option("--view", type=click.Choice(["imposed", "effective"]), default="imposed",
-              show_default=True, help="imposed: what regulators decided; effective: after "
-              "appeals (reduced amounts, annulled fines dropped).")  # fmt: skip
-@click.option("--include-provisional", is_flag=True,
-              help="Count notices of intent that no final fine replaced.")  # fmt: skip
+@click.option(
+    "--view",
+    type=click.Choice(["imposed", "effective"]),
+    default="imposed",
+    show_default=True,
+    help="imposed: what regulators decided; effective: after "
+    "appeals (reduced amounts, annulled fines dropped).",
+)
+@click.option(
+    "--include-provisional",
+    is_flag=True,
+    help="Count notices of intent that no final fine replaced.",
+)
 @click.option("--no-penalties", is_flag=True, help="Leave out overdue penalty payments.")
 @click.option("--years", default=None, metavar="YYYY[-YYYY]", help="Decision years, inclusive.")
 @click.option("--regulator", "regulators", multiple=True, help="Only these (repeatable).")
@@ -179,10 +194,20 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @at_option
 @rates_option
 @data_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Output format.")  # fmt: skip
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to FILE atomically (csv also writes FILE's .meta.json sidecar).")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to FILE atomically (csv also writes FILE's .meta.json sidecar).",
+)
 def summary(
     by: str,
     currency: str,
@@ -279,8 +304,12 @@ def render_table(table: Any) -> str:
 @at_option
 @rates_option
 @data_option
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="CSV file to write (with its .meta.json sidecar).")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV file to write (with its .meta.json sidecar).",
+)
 def convert_cmd(
     to: str,
     on: str,
@@ -318,24 +347,46 @@ def normalized(df: Any, to: str, **kw: Any) -> Any:
 
 
 @cli.command("make-data", context_settings=CONTEXT)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("data/processed"), show_default=True)  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/processed"),
+    show_default=True,
+)
+@click.option(
+    "--readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also refresh the generated counts block of this README (data/README.md).",
+)
 @data_option
 @rates_option
-def make_data(out: Path, data_path: Path | None, rates_path: Path | None) -> None:
+def make_data(
+    out: Path, readme: Path | None, data_path: Path | None, rates_path: Path | None
+) -> None:
     """Regenerate data/processed/: normalized records (EUR) and totals in EUR, USD, GBP, SEK."""
-    from finestats.export import export_csv
+    from finestats.export import atomic_write_text, export_csv
     from finestats.rates import load_rates
-    from finestats.summary import totals
+    from finestats.summary import totals, update_readme
 
     df = _load(data_path)
     table_rates = load_rates(_rates_arg(rates_path))
-    written = [export_csv(normalized(df, "EUR", rates=table_rates), out / "fines_normalized.csv",
-                          data_path=data_path)]  # fmt: skip
+    written = [
+        export_csv(
+            normalized(df, "EUR", rates=table_rates),
+            out / "fines_normalized.csv",
+            data_path=data_path,
+        )
+    ]
     for cur in ("EUR", "USD", "GBP", "SEK"):
         table = totals(df, ("regulator", "year"), cur, rates=table_rates)
         path = out / f"totals_by_regulator_year_{cur.lower()}.csv"
         written.append(export_csv(table, path, data_path=data_path))
+    if readme is not None:
+        text = readme.read_text(encoding="utf-8")
+        new = update_readme(text, df)
+        if new != text:
+            written.append(atomic_write_text(readme, new))
     for p in written:
         click.echo(f"wrote {p}")
 
@@ -345,10 +396,20 @@ def make_data(out: Path, data_path: Path | None, rates_path: Path | None) -> Non
 
 @cli.command(context_settings=CONTEXT)
 @click.option("--currency", "-c", default="EUR", show_default=True)
-@click.option("-p", "--parameter", "params", multiple=True, metavar="NAME=VALUE",
-              help="Notebook parameter (repeatable); VALUE is read as JSON when it parses.")  # fmt: skip
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True)  # fmt: skip
+@click.option(
+    "-p",
+    "--parameter",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Notebook parameter (repeatable); VALUE is read as JSON when it parses.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def report(currency: str, params: tuple[str, ...], out: Path, quiet: bool) -> None:
     """Render every notebook with papermill into OUT/<YYYY-MM-DD>-<currency>/."""

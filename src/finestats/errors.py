@@ -33,6 +33,13 @@ class Problem:
         return f"{where}: {what}: expected {self.expected}"
 
 
+class Notice(Problem):
+    """A located warning: ``FILE:LINE: column 'C' value 'V': MESSAGE`` (held in ``expected``)."""
+
+    def __str__(self) -> str:
+        return super().__str__().replace(": expected ", ": ", 1)
+
+
 class FineDataError(FinestatsError, ValueError):
     """The fine records failed validation; ``problems`` lists every problem found, in file order."""
 

@@ -93,7 +93,9 @@ def export_csv(
         "finestats_version": __version__,
     }
     text = to_csv_text(table)
-    meta_text = json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    meta_text = (
+        json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    )
     atomic_write_text(target, text)
     atomic_write_text(meta_path(target), meta_text)
     return target

