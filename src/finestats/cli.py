@@ -133,9 +133,13 @@ def rates() -> None:
 @rates_option
 def rates_info(rates_path: Path | None) -> None:
     """Source, snapshot date, first and last fixing, and each currency's date range."""
-    from finestats.rates import load_rates
+    from finestats.rates import RateTable, load_rates
 
     table = load_rates(_rates_arg(rates_path))
+    if not isinstance(table, RateTable):
+        click.echo(f"source:        {table.source}")
+        click.echo("snapshot date: none (live source: rates are fetched per date, then cached)")
+        return
     info = table.info()
     click.echo(f"source:        {table.source}")
     click.echo(f"snapshot date: {table.snapshot_date:%Y-%m-%d} (last fixing)")
@@ -328,7 +332,7 @@ def convert_cmd(
 
 def normalized(df: Any, to: str, **kw: Any) -> Any:
     """All records converted to ``to`` with their audit columns and export metadata."""
-    from finestats.rates import convert, load_rates
+    from finestats.rates import convert, load_rates, snapshot_label
 
     table_rates = load_rates(kw.pop("rates", None))
     out = convert(df, to, rates=table_rates, **kw)
@@ -338,7 +342,7 @@ def normalized(df: Any, to: str, **kw: Any) -> Any:
         "at": kw.get("at"),
         "view": "all records (no counting rules applied)",
         "rate_source": table_rates.source,
-        "rate_snapshot": f"{table_rates.snapshot_date:%Y-%m-%d}",
+        "rate_snapshot": snapshot_label(table_rates),
     }
     return out
 

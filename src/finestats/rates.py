@@ -731,3 +731,8 @@ class FinesAccessor:
     def convert(self, to: str = "EUR", **kw: Any) -> pd.DataFrame:
         """See :func:`finestats.rates.convert`."""
         return convert(self._df, to, **kw)
+
+
+def snapshot_label(rates: RateTable | RateSource) -> str:
+    """The snapshot date (YYYY-MM-DD, last fixing) of a table; ``"live"`` for a live source."""
+    return f"{rates.snapshot_date:%Y-%m-%d}" if isinstance(rates, RateTable) else "live"

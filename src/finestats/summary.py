@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from finestats.errors import UsageError
-from finestats.rates import RateTable, convert, load_rates
+from finestats.rates import RateTable, convert, load_rates, snapshot_label
 
 GROUP_KEYS: tuple[str, ...] = ("regulator", "country", "year", "defendant", "currency", "status")
 VIEWS: tuple[str, ...] = ("imposed", "effective")
@@ -258,7 +258,7 @@ def totals(
         countries=_as_tuple(countries),
         defendant=defendant,
         rate_source=table_rates.source,
-        rate_snapshot=table_rates.snapshot_date.date().isoformat(),
+        rate_snapshot=snapshot_label(table_rates),
         n_records=int(len(rows)),
     ).as_dict()
     if "source_path" in df.attrs:
