@@ -336,8 +336,9 @@ def strict_problems(
 
     Errors: a ``source_url`` that is not http(s); a regulator with two names or countries; two
     records with the same regulator, defendant, decision date and amount; a ``provisional``
-    record decided more than two years ago that no record supersedes and whose notes are empty. Warnings: amounts above the equivalent of EUR 1bn
-    at the decision date's ECB rate (an extra zero gets noticed; Meta's EUR 1.2bn is real).
+    record decided more than two years ago that no record supersedes and whose notes are empty.
+    Warnings: amounts above the equivalent of EUR 1bn at the decision date's ECB rate (an extra
+    zero gets noticed; Meta's EUR 1.2bn is real).
     """
     if lines is None:
         lines = np.arange(2, len(df) + 2)
