@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from finestats.errors import UsageError
@@ -53,7 +52,6 @@ class Selection:
     rate_source: str = ""
     rate_snapshot: str = ""
     n_records: int = 0
-    filters: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -305,9 +303,6 @@ def headline(table: pd.DataFrame) -> dict[str, float | int]:
         "total": float(table[f"total_{cur}"].sum()),
         "max": float(table[f"max_{cur}"].max()) if len(table) else float("nan"),
     }
-
-
-_ = np  # numpy is used through pandas; kept for type-checkers of callers
 
 
 def collection_markdown(df: pd.DataFrame) -> str:
