@@ -161,6 +161,12 @@ def pd_is_datetime(s: Any) -> bool:
     return bool(pd.api.types.is_datetime64_any_dtype(s))
 
 
+def pd_is_numeric(s: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(s))
+
+
 # -- summary ---------------------------------------------------------------------------------
 
 
@@ -287,6 +293,10 @@ def render_table(table: Any) -> str:
     for col in shown.columns:
         if str(col).startswith(("total_", "median_", "max_", "amount_")):
             shown[col] = shown[col].map("{:,.0f}".format)
+        elif not pd_is_numeric(shown[col]):  # text reads better left-aligned
+            width = max(len(str(col)), int(shown[col].astype(str).str.len().max() or 0))
+            shown[col] = shown[col].astype(str).str.ljust(width)
+            shown = shown.rename(columns={col: str(col).ljust(width)})
     body = shown.to_string(index=False) if len(shown) else "(no fines match)"
     meta = table.attrs.get("finestats", {})
     note = (
