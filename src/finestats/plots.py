@@ -1,0 +1,626 @@
+"""Charts of fine totals: one look for every chart, one colour per regulator everywhere.
+
+Every chart has a title, an amount axis that names the currency and the conversion convention
+(e.g. "EUR at ECB rate of decision date"), amounts written as ``EUR 1.5M`` (:func:`format_amount`),
+and a footnote with the ECB rate snapshot date and the counting view. A regulator keeps its colour
+across charts and runs: :func:`regulator_colors` assigns a fixed palette to the sorted list of the
+regulators in the data.
+
+matplotlib is imported inside the functions, so ``import finestats`` stays light. Figures are made
+with pyplot (inline display in Jupyter); outside Jupyter, with no backend configured and no
+display, the non-interactive Agg backend is selected. :func:`save_figure` writes PNG and SVG
+atomically with deterministic bytes (no creation date, fixed SVG id salt).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "OTHER_COLOR",
+    "PALETTE",
+    "amount_axis_label",
+    "bar_by_regulator",
+    "compare_by_year",
+    "convention",
+    "defendant_timeline",
+    "footnote_text",
+    "format_amount",
+    "own_vs_target",
+    "regulator_colors",
+    "regulator_over_time",
+    "save_figure",
+    "stacked_by_year",
+]
+
+#: Fixed colours, handed out in this order to the regulators sorted case-insensitively: the strong
+#: tab20 hues, the dark tab20b ones, then the light variants. Grey is kept for "Other".
+PALETTE: tuple[str, ...] = (
+    # tab20, strong (no grey)
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
+    "#17becf",
+    # tab20b, dark
+    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+    "#5254a3", "#8ca252", "#bd9e39", "#ad494a", "#a55194",
+    # tab20, light (no grey)
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d",
+    "#9edae5",
+    # tab20b, light
+    "#6b6ecf", "#b5cf6b", "#e7ba52", "#d6616b", "#ce6dbd",
+    "#9c9ede", "#cedb9c", "#e7cb94", "#e7969c", "#de9ed6",
+)  # fmt: skip
+OTHER_COLOR = "#9a9a9a"
+SVG_HASHSALT = "finestats"
+DPI = 120
+
+_UNITS = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
+
+#: How each decision status is drawn on a timeline: marker, filled?, legend label.
+STATUS_STYLE: dict[str, tuple[str, bool, str]] = {
+    "final": ("o", True, "final fine"),
+    "provisional": ("D", False, "provisional notice (not final)"),
+    "penalty": ("^", True, "penalty payment"),
+    "reduced": ("v", True, "court: reduced"),
+    "annulled": ("X", True, "court: annulled"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Text helpers (no matplotlib needed)
+
+
+def format_amount(x: float, currency: str = "", decimals: int = 1) -> str:
+    """A readable amount: ``1_500_000, "EUR"`` -> ``"EUR 1.5M"``; k, M, bn; trailing zeros dropped.
+
+    ``decimals`` is the most decimals shown after scaling (``7_500`` -> ``"7.5k"``, ``20e6`` ->
+    ``"20M"``). Below 1,000 the amount is rounded to whole units. NaN gives ``"n/a"``.
+    """
+    prefix = f"{currency.upper()} " if currency else ""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    x = float(x)
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    text = f"{a:,.0f}"
+    for i, (scale, suffix) in enumerate(_UNITS):
+        if a >= scale * (1 - 0.5 * 10 ** -(decimals + 3)):
+            value = round(a / scale, decimals)
+            if value >= 1000 and i > 0:  # 999.95k -> 1M
+                scale, suffix = _UNITS[i - 1]
+                value = round(a / scale, decimals)
+            text = f"{value:,.{decimals}f}".rstrip("0").rstrip(".") + suffix
+            break
+    else:
+        if round(a) == 0:
+            sign = ""
+    return f"{prefix}{sign}{text}"
+
+
+def convention(meta: Mapping[str, Any]) -> str:
+    """``"EUR at ECB rate of decision date"`` from a totals table's ``attrs["finestats"]``."""
+    cur = str(meta.get("currency", "")).upper()
+    at = meta.get("at")
+    on = str(meta.get("on") or "decision_date")
+    day = (
+        "decision date"
+        if on == "decision_date"
+        else on.replace("announced_date", "announcement date")
+    )
+    if at is None:
+        return f"{cur} at ECB rate of {day}"
+    if str(at).strip().lower() == "year-average":
+        year = "decision year" if on == "decision_date" else "announcement year"
+        return f"{cur} at ECB annual average rate of {year}"
+    return f"{cur} at ECB rate of {at}"
+
+
+def amount_axis_label(meta: Mapping[str, Any]) -> str:
+    """The amount axis label: the currency and its conversion convention."""
+    return f"Amount ({convention(meta)})"
+
+
+def view_text(meta: Mapping[str, Any]) -> str:
+    """The counting view in words, e.g. ``"imposed (final fines and penalties)"``."""
+    if "view_text" in meta:
+        return str(meta["view_text"])
+    view = meta.get("view", "imposed")
+    parts = ["final fines"]
+    if meta.get("include_penalties", True):
+        parts.append("penalties")
+    if meta.get("include_provisional"):
+        parts.append("unreplaced provisional notices")
+    what = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    if view == "effective":
+        return f"effective (after appeals: {what}, court reductions applied, annulled dropped)"
+    return f"imposed ({what}; court outcomes not added)"
+
+
+def footnote_text(meta: Mapping[str, Any]) -> str:
+    """``"ECB reference rates, snapshot YYYY-MM-DD. Counting view: ..."``."""
+    snap = meta.get("rate_snapshot") or "?"
+    return f"ECB reference rates, snapshot {snap}. Counting view: {view_text(meta)}."
+
+
+def regulator_colors(regulators: Iterable[str]) -> dict[str, str]:
+    """A fixed colour per regulator: the sorted (case-insensitive) unique names get
+    :data:`PALETTE` in order (cycling if there are more). Pass every regulator in the data, not
+    just the ones in one chart, so that each keeps its colour in every chart."""
+    names = sorted({str(r) for r in regulators if pd.notna(r)}, key=lambda s: (s.casefold(), s))
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+def _colors_for(names: Iterable[str], colors: Mapping[str, str] | None) -> dict[str, str]:
+    names = [str(n) for n in names]
+    if colors is None:
+        return regulator_colors(names)
+    out = dict(colors)
+    missing = [n for n in names if n not in out]
+    if missing:  # not in the mapping given: extend it deterministically after the known ones
+        extra = regulator_colors(missing)
+        for i, n in enumerate(sorted(extra, key=str.casefold)):
+            out[n] = PALETTE[(len(colors) + i) % len(PALETTE)]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# matplotlib plumbing
+
+
+def _pyplot() -> Any:
+    """pyplot, with the Agg backend when nothing else is configured and there is no display."""
+    import matplotlib
+
+    if (
+        not os.environ.get("MPLBACKEND")
+        and "ipykernel" not in sys.modules
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+        and sys.platform.startswith("linux")
+    ):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _new_figure(width: float, height: float) -> tuple[Any, Any]:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained", dpi=DPI)
+    # leave room at the bottom for the footnote
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    return fig, ax
+
+
+def _amount_formatter(currency: str) -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _pos: format_amount(x, currency, decimals=2))
+
+
+def _finish(fig: Any, ax: Any, title: str, meta: Mapping[str, Any], *, horizontal: bool) -> None:
+    cur = str(meta.get("currency", "")).upper()
+    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
+    axis = ax.xaxis if horizontal else ax.yaxis
+    axis.set_major_formatter(_amount_formatter(cur))
+    (ax.set_xlabel if horizontal else ax.set_ylabel)(amount_axis_label(meta))
+    ax.grid(axis="x" if horizontal else "y", color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.text(
+        0.01,
+        0.01,
+        footnote_text(meta),
+        fontsize=7.5,
+        color="#555555",
+        ha="left",
+        va="bottom",
+        wrap=True,
+    )
+
+
+def _currency(table: pd.DataFrame, meta: Mapping[str, Any]) -> str:
+    if meta.get("currency"):
+        return str(meta["currency"]).upper()
+    col = next(c for c in table.columns if str(c).startswith("total_"))
+    return str(col).removeprefix("total_").upper()
+
+
+def _meta(table: pd.DataFrame, meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = dict(table.attrs.get("finestats", {}))
+    out.update(meta or {})
+    out["currency"] = _currency(table, out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Charts
+
+
+def stacked_by_year(
+    table: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+    top: int = 10,
+    title: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> Any:
+    """Stacked bars of totals per year, one segment per regulator.
+
+    ``table`` is ``totals(df, ("regulator", "year"), cur)``. The ``top`` regulators by overall
+    total keep their colour; the rest are stacked together as "Other" in grey.
+    """
+    m = _meta(table, meta)
+    cur = m["currency"]
+    value = f"total_{cur.lower()}"
+    wide = table.pivot_table(
+        index="year",
+        columns="regulator",
+        values=value,
+        aggfunc="sum",
+        fill_value=0.0,
+        observed=True,
+    )
+    order = wide.sum().sort_values(ascending=False, kind="stable").index.tolist()
+    keep, rest = order[:top], order[top:]
+    if rest:
+        wide["Other"] = wide[rest].sum(axis=1)
+        keep = [*keep, "Other"]
+    wide = wide[keep] if keep else wide
+    cmap = _colors_for([k for k in keep if k != "Other"], colors)
+    fig, ax = _new_figure(10, 5.6)
+    years = [str(y) for y in wide.index]
+    bottom = pd.Series(0.0, index=wide.index)
+    for name in keep:
+        color = OTHER_COLOR if name == "Other" and name not in cmap else cmap[name]
+        label = f"Other ({len(rest)} regulators)" if name == "Other" else name
+        ax.bar(
+            years,
+            wide[name],
+            bottom=bottom,
+            color=color,
+            label=label,
+            width=0.7,
+            edgecolor="white",
+            linewidth=0.4,
+        )
+        bottom = bottom + wide[name]
+    for x, total in zip(years, bottom, strict=True):
+        ax.annotate(
+            format_amount(total, cur),
+            (x, total),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
+    ax.set_xlabel(
+        "Year of decision"
+        if m.get("on", "decision_date") == "decision_date"
+        else "Year of announcement"
+    )
+    if keep:
+        ax.legend(
+            title="Regulator", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
+        )
+    ax.margins(y=0.08)
+    _finish(fig, ax, title or f"Fines per year by regulator ({cur})", m, horizontal=False)
+    return fig
+
+
+def bar_by_regulator(
+    table: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> Any:
+    """Horizontal bars of totals per regulator, largest on top, each labelled with its amount.
+
+    ``table`` is ``totals(df, "regulator", cur)``.
+    """
+    m = _meta(table, meta)
+    cur = m["currency"]
+    value = f"total_{cur.lower()}"
+    t = table.groupby("regulator", observed=True, sort=False)[value].sum()
+    t = t.sort_values(ascending=True, kind="stable")
+    cmap = _colors_for(t.index, colors)
+    fig, ax = _new_figure(9, max(3.0, 0.32 * len(t) + 1.6))
+    names = [str(n) for n in t.index]
+    ax.barh(names, t.to_numpy(), color=[cmap[n] for n in names], height=0.7)
+    for name, v in zip(names, t.to_numpy(), strict=True):
+        ax.annotate(
+            format_amount(v, cur),
+            (v, name),
+            ha="left",
+            va="center",
+            fontsize=8,
+            xytext=(3, 0),
+            textcoords="offset points",
+        )
+    ax.set_ylabel("Regulator")
+    ax.margins(x=0.12)
+    _finish(fig, ax, title or f"Total fines per regulator ({cur})", m, horizontal=True)
+    return fig
+
+
+def regulator_over_time(
+    table: pd.DataFrame,
+    regulator: str,
+    *,
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> Any:
+    """One regulator's totals per year as bars in its colour, labelled with amount and count.
+
+    ``table`` is ``totals(df, "year", cur, regulators=[regulator])``.
+    """
+    m = _meta(table, meta)
+    cur = m["currency"]
+    value = f"total_{cur.lower()}"
+    cmap = _colors_for([regulator], colors)
+    fig, ax = _new_figure(9, 4.8)
+    years = [str(y) for y in table["year"]]
+    ax.bar(years, table[value], color=cmap[regulator], width=0.65, label=regulator)
+    for x, v, n in zip(years, table[value], table["n_fines"], strict=True):
+        ax.annotate(
+            f"{format_amount(v, cur)}\n{n} fine{'s' if n != 1 else ''}",
+            (x, v),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
+    ax.set_xlabel("Year of decision")
+    ax.margins(y=0.18)
+    _finish(fig, ax, title or f"{regulator}: fines per year ({cur})", m, horizontal=False)
+    return fig
+
+
+def own_vs_target(
+    table: pd.DataFrame,
+    own: str,
+    target: str,
+    *,
+    regulator: str = "",
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> Any:
+    """Two panels over the same years: totals in the regulator's own currency (left) and in the
+    target currency (right), with the implied average rate under each target bar.
+
+    ``table`` has columns ``year``, ``total_<own>`` and ``total_<target>``.
+    """
+    plt = _pyplot()
+    m = dict(meta or table.attrs.get("finestats", {}))
+    m["currency"] = target.upper()
+    own_col, tgt_col = f"total_{own.lower()}", f"total_{target.lower()}"
+    color = _colors_for([regulator or "?"], colors)[regulator or "?"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained", dpi=DPI)
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    years = [str(y) for y in table["year"]]
+    for ax, col, cur, hatch in (
+        (axes[0], own_col, own.upper(), "//"),
+        (axes[1], tgt_col, target.upper(), None),
+    ):
+        ax.bar(years, table[col], color=color, hatch=hatch, edgecolor="white", width=0.65)
+        for x, v in zip(years, table[col], strict=True):
+            ax.annotate(
+                format_amount(v, cur),
+                (x, v),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
+        ax.yaxis.set_major_formatter(_amount_formatter(cur))
+        ax.set_xlabel("Year of decision")
+        ax.grid(axis="y", color="#dddddd", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.margins(y=0.15)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    axes[0].set_ylabel(f"Amount ({own.upper()} as decided, no conversion)")
+    axes[0].set_title(f"In {own.upper()} (as decided)", fontsize=10)
+    axes[1].set_ylabel(amount_axis_label(m))
+    axes[1].set_title(f"In {target.upper()} ({convention(m).split(' at ', 1)[1]})", fontsize=10)
+    fig.suptitle(
+        title or f"{regulator}: totals in {own.upper()} and in {target.upper()}",
+        x=0.01,
+        ha="left",
+        fontsize=12,
+        fontweight="bold",
+    )
+    fig.text(0.01, 0.01, footnote_text(m), fontsize=7.5, color="#555555", ha="left", va="bottom")
+    return fig
+
+
+def compare_by_year(
+    wide: pd.DataFrame,
+    currency: str,
+    *,
+    title: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+    axis_label: str | None = None,
+) -> Any:
+    """Grouped bars per year, one bar per column of ``wide`` (index: year; columns: e.g. rate
+    conventions), and below them each column's difference from the first, in percent. NaN
+    values are left out and marked "n/a"."""
+    plt = _pyplot()
+    m = dict(meta or {})
+    m["currency"] = cur = currency.upper()
+    fig, (ax, diff_ax) = plt.subplots(
+        2, 1, figsize=(10, 6.6), sharex=True, height_ratios=(3, 1.4), layout="constrained", dpi=DPI
+    )
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+    n = max(len(wide.columns), 1)
+    width = 0.8 / n
+    series_colors = plt.get_cmap("Dark2").colors
+    xs = list(range(len(wide.index)))
+    first = wide.iloc[:, 0].astype("float64") if len(wide.columns) else None
+    for j, col in enumerate(wide.columns):
+        pos = [x - 0.4 + width * (j + 0.5) for x in xs]
+        vals = wide[col].astype("float64")
+        color = series_colors[j % len(series_colors)]
+        ax.bar(pos, vals.fillna(0.0), width=width * 0.95, label=str(col), color=color)
+        pct = (vals / first - 1.0) * 100.0
+        diff_ax.bar(pos, pct.fillna(0.0), width=width * 0.95, color=color)
+        for p, v in zip(pos, vals, strict=True):
+            if math.isnan(v):
+                for a in (ax, diff_ax):
+                    a.annotate("n/a", (p, 0), ha="center", va="bottom", fontsize=7, rotation=90,
+                               xytext=(0, 2), textcoords="offset points")  # fmt: skip
+    diff_ax.axhline(0, color="#444444", linewidth=0.8)
+    diff_ax.set_xticks(xs, [str(y) for y in wide.index])
+    diff_ax.set_xlabel("Year of decision")
+    diff_ax.set_ylabel(f"vs {wide.columns[0] if n else ''}"[:40] + " (%)", fontsize=8)
+    diff_ax.yaxis.set_major_formatter(lambda x, _pos: f"{x:+.1f}%")
+    diff_ax.grid(axis="y", color="#dddddd", linewidth=0.8)
+    diff_ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        diff_ax.spines[side].set_visible(False)
+    ax.legend(title="Rate used", fontsize=8, frameon=False, loc="upper left")
+    _finish(fig, ax, title or f"Totals per year in {cur} by rate convention", m, horizontal=False)
+    ax.set_ylabel(axis_label or f"Amount ({cur} at ECB rates, see legend)")
+    return fig
+
+
+def defendant_timeline(
+    decisions: pd.DataFrame,
+    currency: str,
+    *,
+    defendant: str = "",
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> Any:
+    """Every decision against one defendant as a marker on a time axis, in ``currency``.
+
+    ``decisions`` is ``convert(records, currency)`` output (columns ``decision_date``,
+    ``regulator``, ``status``, ``amount_<cur>``, ``fine_id``, ``supersedes``). Colour = regulator;
+    marker = status (final, provisional notice, penalty, court reduced/annulled); each marker is
+    labelled with its amount; dotted lines join a decision to the record that superseded it.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    m = dict(meta or decisions.attrs.get("finestats", {}))
+    m["currency"] = cur = currency.upper()
+    m.setdefault(
+        "view_text",
+        "every decision (provisional notices, penalties and court outcomes"
+        " shown as they are; nothing totalled)",
+    )
+    col = f"amount_{cur.lower()}"
+    d = decisions.sort_values(["decision_date", "fine_id"], kind="stable")
+    cmap = _colors_for(d["regulator"].astype(str).unique(), colors)
+    fig, ax = _new_figure(10.5, 5.4)
+    pos = {}
+    for i, (_, r) in enumerate(d.iterrows()):
+        status = str(r["status"])
+        marker, filled, _label = STATUS_STYLE.get(status, ("s", True, status))
+        c = cmap[str(r["regulator"])]
+        ax.scatter(
+            [r["decision_date"]],
+            [r[col]],
+            s=80,
+            marker=marker,
+            zorder=3,
+            facecolors=c if filled else "white",
+            edgecolors=c,
+            linewidths=1.8,
+        )
+        # two-line labels, alternately above and below, so neighbours on the same level stay legible
+        above = i % 2 == 0
+        ax.annotate(
+            f"{r['regulator']}\n{format_amount(r[col], cur)}",
+            (r["decision_date"], r[col]),
+            xytext=(0, 9 if above else -10),
+            textcoords="offset points",
+            ha="center",
+            va="bottom" if above else "top",
+            fontsize=8,
+            color="#333333",
+        )
+        pos[str(r["fine_id"])] = (r["decision_date"], r[col])
+    for _, r in d.iterrows():
+        sup = r.get("supersedes")
+        if isinstance(sup, str) and sup in pos:
+            (x0, y0), (x1, y1) = pos[sup], pos[str(r["fine_id"])]
+            ax.plot([x0, x1], [y0, y1], linestyle=":", color="#777777", linewidth=1, zorder=2)
+    statuses = [s for s in STATUS_STYLE if s in set(d["status"].astype(str))]
+    handles = [
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker=STATUS_STYLE[s][0],
+            markersize=8,
+            markerfacecolor="#444444" if STATUS_STYLE[s][1] else "white",
+            markeredgecolor="#444444",
+            label=STATUS_STYLE[s][2],
+        )
+        for s in statuses
+    ]
+    if d["supersedes"].notna().any():
+        handles.append(Line2D([], [], linestyle=":", color="#777777", label="superseded by"))
+    present = sorted(d["regulator"].astype(str).unique(), key=str.casefold)
+    handles += [Patch(color=cmap[r], label=r) for r in present]
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
+    )
+    ax.margins(x=0.08, y=0.2)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Decision date")
+    who = defendant or ", ".join(sorted(d["defendant"].astype(str).unique()))
+    _finish(fig, ax, title or f"Decisions against {who} ({cur})", m, horizontal=False)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Saving
+
+
+def save_figure(
+    fig: Any, output_dir: str | os.PathLike[str], stem: str, *, show: bool = False
+) -> dict[str, Path]:
+    """Write ``fig`` as ``<stem>.png`` and ``<stem>.svg`` in ``output_dir`` (created if needed),
+    each atomically, with deterministic bytes (no dates, fixed SVG id salt, SVG text kept as
+    text). Returns the paths as ``{"png": ..., "svg": ...}``.
+
+    ``show=True`` (in a notebook) displays the PNG just written and closes the figure, so the
+    notebook shows exactly the saved chart and the inline backend does not render it again.
+    """
+    import matplotlib
+
+    from finestats.export import atomic_write
+
+    out = Path(output_dir)
+    paths: dict[str, Path] = {}
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}):
+        for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
+            target = out / f"{stem}.{fmt}"
+
+            def write(tmp: Path, f: str = fmt, md: dict[str, Any] = metadata) -> None:
+                fig.savefig(tmp, format=f, dpi=DPI, metadata=md, facecolor="white")
+
+            atomic_write(target, write)
+            paths[fmt] = target
+    if show:
+        from IPython.display import Image, display
+
+        display(Image(data=paths["png"].read_bytes(), format="png"))
+        _pyplot().close(fig)
+    return paths
