@@ -242,15 +242,15 @@ def test_cli_report_with_parameters(tmp_path: Path) -> None:
     from finestats.summary import pivot
 
     out = tmp_path / "reports"
-    proc = subprocess.run(
-        [str(FINESTATS), "report", "--currency", "USD", "--out", str(out), "--quiet",
+    proc = subprocess.run(  # a relative --out, as `make report` passes it
+        [str(FINESTATS), "report", "--currency", "USD", "--out", "reports", "--quiet",
          "-p", "start_year=2020", "-p", "end_year=2022", "-p", "regulator=CNIL"],
         capture_output=True, text=True, cwd=tmp_path, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     folders = [p for p in out.iterdir()]
     assert len(folders) == 1 and folders[0].name.endswith("-USD")
-    assert proc.stdout.strip() == f"report written to {folders[0]}"
+    assert proc.stdout.strip() == f"report written to {folders[0].resolve()}"
     assert "[1/4]" not in proc.stderr  # --quiet
     manifest = json.loads((folders[0] / "manifest.json").read_text())
     assert manifest["parameters"] == {"currency": "USD", "start_year": 2020, "end_year": 2022,

@@ -716,7 +716,7 @@ def build_report(
 
     day = (today or dt.date.today()).isoformat()
     name = f"{day}-{cur}"
-    out_dir = Path(out)
+    out_dir = Path(out).resolve()  # kernels run elsewhere: relative paths would break
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / name
     failed_dir = out_dir / f"failed-{name}"
