@@ -60,7 +60,7 @@ def run_report(work: Path, jobs: int | None) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each side (median shown)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side (median shown)")
     args = parser.parse_args()
     n = len(_notebooks(default_notebooks_dir()))
     floors: list[float] = []
