@@ -45,3 +45,12 @@ def edited_csv(tmp_path: Path, lifecycle_csv: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One EUR report with default parameters, built once per test session and shared by the
+    report and browser tests (papermill runs are the slow part of the suite)."""
+    from finestats.report import build_report
+
+    return build_report("EUR", {}, tmp_path_factory.mktemp("shared-report"), progress=False)

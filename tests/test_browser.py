@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -17,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from finestats.report import build_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -30,23 +27,6 @@ pytestmark = [
         "(Debian: apt-get install -y chromium)",
     ),
 ]
-
-
-def shared_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One EUR report with default parameters per test session (shared with test_report.py:
-    whichever module asks first builds it)."""
-    base = tmp_path_factory.getbasetemp() / "shared-report"
-    done = base / "folder.txt"
-    if not done.is_file():
-        shutil.rmtree(base, ignore_errors=True)
-        folder = build_report("EUR", {}, base / "reports", progress=False)
-        done.write_text(str(folder))
-    return Path(done.read_text())
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shared_report(tmp_path_factory)
 
 
 class DevTools:

@@ -25,23 +25,6 @@ FINESTATS = REPO / ".venv" / "bin" / "finestats"
 STEMS = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 
 
-def shared_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One EUR report with default parameters per test session (shared with test_browser.py:
-    whichever module asks first builds it)."""
-    base = tmp_path_factory.getbasetemp() / "shared-report"
-    done = base / "folder.txt"
-    if not done.is_file():
-        shutil.rmtree(base, ignore_errors=True)
-        folder = build_report("EUR", {}, base / "reports", progress=False)
-        done.write_text(str(folder))
-    return Path(done.read_text())
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shared_report(tmp_path_factory)
-
-
 def _digest(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
