@@ -226,6 +226,19 @@ def _finish(fig: Any, ax: Any, title: str, meta: Mapping[str, Any], *, horizonta
     )
 
 
+def _bar_label(ax: Any, text: str, xy: tuple[Any, Any], *, horizontal: bool = False) -> None:
+    """Write ``text`` just past the end of a bar: above it, or right of it when ``horizontal``."""
+    ax.annotate(
+        text,
+        xy,
+        ha="left" if horizontal else "center",
+        va="center" if horizontal else "bottom",
+        fontsize=8,
+        xytext=(3, 0) if horizontal else (0, 2),
+        textcoords="offset points",
+    )
+
+
 def _currency(table: pd.DataFrame, meta: Mapping[str, Any]) -> str:
     if meta.get("currency"):
         return str(meta["currency"]).upper()
@@ -293,15 +306,7 @@ def stacked_by_year(
         )
         bottom = bottom + wide[name]
     for x, total in zip(years, bottom, strict=True):
-        ax.annotate(
-            format_amount(total, cur),
-            (x, total),
-            ha="center",
-            va="bottom",
-            fontsize=8,
-            xytext=(0, 2),
-            textcoords="offset points",
-        )
+        _bar_label(ax, format_amount(total, cur), (x, total))
     ax.set_xlabel(
         "Year of decision"
         if m.get("on", "decision_date") == "decision_date"
@@ -337,15 +342,7 @@ def bar_by_regulator(
     names = [str(n) for n in t.index]
     ax.barh(names, t.to_numpy(), color=[cmap[n] for n in names], height=0.7)
     for name, v in zip(names, t.to_numpy(), strict=True):
-        ax.annotate(
-            format_amount(v, cur),
-            (v, name),
-            ha="left",
-            va="center",
-            fontsize=8,
-            xytext=(3, 0),
-            textcoords="offset points",
-        )
+        _bar_label(ax, format_amount(v, cur), (v, name), horizontal=True)
     ax.set_ylabel("Regulator")
     ax.margins(x=0.12)
     _finish(fig, ax, title or f"Total fines per regulator ({cur})", m, horizontal=True)
@@ -372,15 +369,7 @@ def regulator_over_time(
     years = [str(y) for y in table["year"]]
     ax.bar(years, table[value], color=cmap[regulator], width=0.65, label=regulator)
     for x, v, n in zip(years, table[value], table["n_fines"], strict=True):
-        ax.annotate(
-            f"{format_amount(v, cur)}\n{n} fine{'s' if n != 1 else ''}",
-            (x, v),
-            ha="center",
-            va="bottom",
-            fontsize=8,
-            xytext=(0, 2),
-            textcoords="offset points",
-        )
+        _bar_label(ax, f"{format_amount(v, cur)}\n{n} fine{'s' if n != 1 else ''}", (x, v))
     ax.set_xlabel("Year of decision")
     ax.margins(y=0.18)
     _finish(fig, ax, title or f"{regulator}: fines per year ({cur})", m, horizontal=False)
@@ -416,15 +405,7 @@ def own_vs_target(
     ):
         ax.bar(years, table[col], color=color, hatch=hatch, edgecolor="white", width=0.65)
         for x, v in zip(years, table[col], strict=True):
-            ax.annotate(
-                format_amount(v, cur),
-                (x, v),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                xytext=(0, 2),
-                textcoords="offset points",
-            )
+            _bar_label(ax, format_amount(v, cur), (x, v))
         ax.yaxis.set_major_formatter(_amount_formatter(cur))
         ax.set_xlabel("Year of decision")
         ax.grid(axis="y", color="#dddddd", linewidth=0.8)
