@@ -353,15 +353,20 @@ def own_currency(ctx: Context, regulator: str) -> str:
     return str(sorted(counts.index, key=lambda c: (-counts[c], c))[0])
 
 
-def largest_fines(ctx: Context, n: int = 10) -> pd.DataFrame:
-    """The ``n`` largest counted fines (after the parameters' filters) in ``ctx.currency``, with
-    the amount as decided and the rate used."""
+def _counted_converted(ctx: Context) -> pd.DataFrame:
+    """The counted fines (after the parameters' filters) converted to ``ctx.currency``."""
     from finestats.rates import convert
     from finestats.summary import select
 
-    cur = ctx.currency.lower()
     rows = select(ctx.df, **ctx.select_kwargs)
-    conv = convert(rows, ctx.currency, on=ctx.on, at=ctx.at, rates=ctx.rates)
+    return convert(rows, ctx.currency, on=ctx.on, at=ctx.at, rates=ctx.rates)
+
+
+def largest_fines(ctx: Context, n: int = 10) -> pd.DataFrame:
+    """The ``n`` largest counted fines (after the parameters' filters) in ``ctx.currency``, with
+    the amount as decided and the rate used."""
+    cur = ctx.currency.lower()
+    conv = _counted_converted(ctx)
     cols = [
         "fine_id",
         "regulator",
@@ -474,12 +479,8 @@ def _fine_ids(message: str) -> list[str]:
 def conversion_audit(ctx: Context) -> pd.DataFrame:
     """Each counted fine (after the parameters' filters) with its conversion: amount as decided,
     amount in ``ctx.currency``, the rate (target per source unit), the fixing date and source."""
-    from finestats.rates import convert
-    from finestats.summary import select
-
     cur = ctx.currency.lower()
-    rows = select(ctx.df, **ctx.select_kwargs)
-    conv = convert(rows, ctx.currency, on=ctx.on, at=ctx.at, rates=ctx.rates)
+    conv = _counted_converted(ctx)
     cols = [
         "fine_id",
         "regulator",
