@@ -158,7 +158,7 @@ def test_summary_with_rates_file(tmp_path: Path, lifecycle_csv: Path) -> None:
 def test_summary_bad_arguments_exit_2(options: list[str], message: str) -> None:
     proc = run("summary", *options)
     assert_clean_error(proc, message)
-    assert len([ln for ln in proc.stderr.splitlines() if ln.strip()]) <= 3
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
 
 
 def test_convert_writes_every_record(tmp_path: Path) -> None:

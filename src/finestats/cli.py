@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         _fail("aborted")
         sys.exit(1)
+    except click.UsageError as exc:  # one line, like every other bad argument
+        cmd = exc.ctx.command_path if exc.ctx else "finestats"
+        _fail(f"{exc.format_message()} (see '{cmd} --help')")
+        sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

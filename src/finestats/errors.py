@@ -49,6 +49,8 @@ class FineDataError(FinestatsError, ValueError):
 
     def _render(self) -> str:
         n = len(self.problems)
+        if n == 1:
+            return str(self.problems[0])
         head = f"{n} problem{'s' if n != 1 else ''} in the fine records:"
         return "\n".join([head, *(str(p) for p in self.problems)])
 
