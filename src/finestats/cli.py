@@ -26,6 +26,7 @@ def _fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI, mapping every expected error to exit code 2."""
+    _warnings_to_stderr()
     try:
         code = cli.main(args=argv, prog_name="finestats", standalone_mode=False)
     except FinestatsError as exc:
@@ -451,6 +452,3 @@ def _warnings_to_stderr() -> None:
         click.echo(f"finestats: warning: {message}", err=True)
 
     warnings.showwarning = show
-
-
-_warnings_to_stderr()

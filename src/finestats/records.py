@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from finestats.errors import FineDataError, Notice, Problem
+from finestats.errors import FineDataError, Notice, Problem, RatesError
 
 COLUMNS: tuple[str, ...] = (
     "fine_id",
@@ -392,7 +392,6 @@ def strict_problems(
             errors,
         )
 
-    from finestats.errors import RatesError
     from finestats.rates import convert
 
     try:
