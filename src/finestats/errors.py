@@ -1,16 +1,37 @@
-"""The finestats exception family, rooted in :class:`FinestatsError`.
+"""The finestats exception and warning family, rooted in :class:`FinestatsError`.
 
-The CLI catches ``FinestatsError`` once, prints ``str(exc)`` to stderr and exits 2; any other
-exception is a bug and keeps its traceback.
+Every error carries its facts as attributes (file, line, column, fine_ids, notebook...) and
+renders a readable, bounded message from them; nothing parses the message text back. The CLI
+catches ``FinestatsError`` once, prints ``str(exc)`` to stderr and exits 2; any other exception is
+a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+#: Longest value shown in a message; longer ones are cut (the attribute keeps them whole).
+MAX_SHOWN = 80
+#: How many fine_ids a message names per reason before "and N more".
+MAX_IDS = 10
+
+
+def shorten(value: object, limit: int = MAX_SHOWN) -> str:
+    """``value`` as one line of at most ``limit`` characters (``...`` and the length when cut)."""
+    text = str(value).replace("\r", "\\r").replace("\n", "\\n")
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
 class FinestatsError(Exception):
     """Base class of every error finestats raises on purpose (bad input, missing rates...)."""
+
+
+class UsageError(FinestatsError, ValueError):
+    """A bad argument or parameter (unknown regulator, start year after end year...)."""
 
 
 @dataclass(frozen=True)
@@ -18,7 +39,8 @@ class Problem:
     """One validation problem, located in a file: ``FILE:LINE: column 'C' value 'V': expected E``.
 
     ``line`` is the 1-based physical line in the file (the header is line 1); 0 means the whole
-    file. ``column`` may be empty for problems that concern a whole row or file.
+    file. ``column`` may be empty for problems that concern a whole row or file. ``value`` is kept
+    whole; the message shows at most :data:`MAX_SHOWN` characters of it.
     """
 
     file: str
@@ -29,36 +51,114 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        what = f"column '{self.column}' value '{self.value}'" if self.column else f"'{self.value}'"
-        return f"{where}: {what}: expected {self.expected}"
+        shown = shorten(self.value)
+        what = f"column '{self.column}' value '{shown}'" if self.column else f"'{shown}'"
+        return f"{where}: {what}: {self._verb()}{self.expected}"
+
+    def _verb(self) -> str:
+        return "expected "
 
 
 class Notice(Problem):
     """A located warning: ``FILE:LINE: column 'C' value 'V': MESSAGE`` (held in ``expected``)."""
 
-    def __str__(self) -> str:
-        return super().__str__().replace(": expected ", ": ", 1)
+    def _verb(self) -> str:
+        return ""
 
 
 class FineDataError(FinestatsError, ValueError):
-    """The fine records failed validation; ``problems`` lists every problem found, in file order."""
+    """A data file failed validation; ``problems`` lists every problem found, in file order."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: list[Problem] = list(problems)
         super().__init__(self._render())
 
     def _render(self) -> str:
         n = len(self.problems)
         if n == 1:
             return str(self.problems[0])
-        head = f"{n} problem{'s' if n != 1 else ''} in the fine records:"
-        return "\n".join([head, *(str(p) for p in self.problems)])
+        files = sorted({p.file for p in self.problems})
+        where = "the data" if len(files) != 1 else Path(files[0]).name
+        return "\n".join([f"{n} problems in {where}:", *(str(p) for p in self.problems)])
+
+
+class FineDataWarning(UserWarning):
+    """Something in the records worth a look that is not an error (e.g. a very large amount)."""
+
+
+@dataclass(frozen=True)
+class Unconverted:
+    """A group of rows that could not be converted for one reason: ``fine_ids`` (all of them)."""
+
+    reason: str
+    fine_ids: tuple[str, ...]
 
 
 class RatesError(FinestatsError, LookupError):
-    """A conversion could not be done exactly: missing rate, stale snapshot, unknown currency,
-    unreadable rate file, or a live source that failed. The message names the fine_ids concerned."""
+    """A conversion could not be done exactly, or a rate source failed.
+
+    ``unconverted`` holds every failing row by fine_id, grouped by reason (empty when the error is
+    about the rate source itself, e.g. an unreadable file); ``n_rows`` is the number of rows asked
+    for. The message names at most :data:`MAX_IDS` fine_ids per reason; the attribute has them all.
+    """
+
+    def __init__(self, message: str = "", unconverted: Sequence[Unconverted] = (), n_rows: int = 0):
+        self.unconverted: tuple[Unconverted, ...] = tuple(unconverted)
+        self.n_rows = n_rows
+        self.detail = message
+        super().__init__(self._render())
+
+    @property
+    def fine_ids(self) -> list[str]:
+        """Every fine_id that could not be converted, in the order reported."""
+        return [i for u in self.unconverted for i in u.fine_ids]
+
+    def _render(self) -> str:
+        if not self.unconverted:
+            return self.detail
+        total = len(self.fine_ids)
+        n = self.n_rows or total
+        lines = [self.detail or f"cannot convert {total} of {n} fine{'s' if n != 1 else ''}:"]
+        for u in self.unconverted:
+            shown = ", ".join(u.fine_ids[:MAX_IDS])
+            more = len(u.fine_ids) - MAX_IDS
+            lines.append(f"{u.reason}: fine_id {shown}{f' and {more} more' if more > 0 else ''}")
+        return "\n".join(lines)
 
 
-class UsageError(FinestatsError, ValueError):
-    """A bad argument or parameter (unknown regulator, start year after end year...)."""
+class ReportError(FinestatsError):
+    """A notebook failed while building the report.
+
+    ``notebook`` is its file name, ``cell_index`` the 0-based index of the failing cell in the
+    executed copy (None if the failure was not in a cell), ``ename``/``evalue`` the exception
+    raised there and ``kept`` the path of the executed copy kept for debugging.
+    """
+
+    def __init__(
+        self,
+        notebook: str,
+        *,
+        cell_index: int | None = None,
+        exec_count: int | None = None,
+        ename: str = "",
+        evalue: str = "",
+        kept: Path | None = None,
+    ):
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.exec_count = exec_count
+        self.ename = ename
+        self.evalue = evalue
+        self.kept = kept
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = "failed"
+        if self.cell_index is not None:
+            where += f" in cell {self.cell_index}"
+            if self.exec_count is not None:
+                where += f" (In [{self.exec_count}])"
+        what = f"{self.ename}: {self.evalue}" if self.ename else self.evalue
+        what = " ".join(what.split())  # one line
+        kept = f"; executed copy kept at {self.kept}" if self.kept else ""
+        return f"notebook {self.notebook} {where}: {what}{kept}"

@@ -1,0 +1,247 @@
+"""Reading a hand-curated CSV file strictly, keeping each row's physical line, and checking its
+cells in bulk.
+
+Shared by every data file finestats reads (fines, court events, coverage, price indices): the
+bytes must be UTF-8 (a BOM is tolerated), the header must hold the expected columns once each,
+every row the same number of fields; a quoted field may span lines, and each row keeps the file
+line it starts on, so that every problem is reported as ``FILE:LINE: column 'C' value 'V':
+expected ...``. Spaces before a field are skipped; the text of a quoted field is kept as it is.
+
+Checks are vectorised: a pattern is first matched against all the values of a column at once,
+and only when that fails are the failing rows looked for one by one; a low-cardinality column is
+checked on its distinct values.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from finestats.errors import FineDataError, Problem
+
+
+@dataclass
+class Cells:
+    """A CSV file as text cells (``str`` dtype, ``""`` for empty) with each row's physical line
+    (the header is line 1)."""
+
+    path: str
+    frame: pd.DataFrame
+    lines: np.ndarray
+
+
+def read_cells(
+    path: Path,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    what: str = "CSV file",
+    categorical: Sequence[str] = (),
+) -> Cells:
+    """Read ``path`` as text cells; raise :class:`FineDataError` for a file-level problem (missing
+    file, not UTF-8, empty, bad header, a row with too many fields, an open quote).
+
+    Columns in ``categorical`` are read as pandas categoricals of their text (the C parser
+    factorises them as it reads, which is much faster than making one Python string per cell);
+    check them on their categories. A row with too few fields shows as empty trailing cells,
+    which the required-value checks report."""
+    name = str(path)
+    data = _read_bytes(path, name, what)
+    if not data.strip():
+        raise FineDataError([Problem(name, 0, "", "", "a header row and at least one record")])
+    frame = _parse(data, name, [*required, *optional], categorical)
+    _check_header(name, list(frame.columns), required, optional)
+    return Cells(name, frame, _physical_lines(data, frame))
+
+
+def _read_bytes(path: Path, name: str, what: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FineDataError([Problem(name, 0, "", name, f"an existing {what}")]) from None
+    except IsADirectoryError:
+        raise FineDataError([Problem(name, 0, "", name, f"a {what}, not a folder")]) from None
+    except OSError as exc:
+        raise FineDataError([Problem(name, 0, "", name, f"a readable file ({exc})")]) from None
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def _not_utf8(data: bytes, name: str) -> FineDataError:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.end].hex(" ")
+        return FineDataError(
+            [Problem(name, line, "", f"bytes {bad}", "UTF-8 text (save the file as UTF-8)")]
+        )
+    return FineDataError([Problem(name, 0, "", "", "UTF-8 text")])
+
+
+_PARSER_LINE = re.compile(r"line (\d+), saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting (?:at|on) (?:row|line) (\d+)")
+
+
+def _parse(
+    data: bytes, name: str, columns: Sequence[str], categorical: Sequence[str]
+) -> pd.DataFrame:
+    dtypes = defaultdict(lambda: str, {c: "category" for c in categorical})
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            dtype=dtypes,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            skipinitialspace=True,
+            encoding="utf-8",
+        )
+    except UnicodeDecodeError:
+        raise _not_utf8(data, name) from None
+    except pd.errors.EmptyDataError:
+        raise FineDataError(
+            [Problem(name, 0, "", "", "a header row and at least one record")]
+        ) from None
+    except (pd.errors.ParserError, ValueError) as exc:  # ValueError: e.g. a NUL byte mid-field
+        raise _parser_problem(str(exc), data, name, len(columns)) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for col in categorical:  # a header name with spaces around it was not matched above
+        if col in frame.columns and not isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype("category")
+    return frame
+
+
+def _parser_problem(message: str, data: bytes, name: str, n_fields: int) -> FineDataError:
+    if m := _PARSER_LINE.search(message):
+        line, saw = int(m.group(1)), m.group(2)
+        return FineDataError(
+            [Problem(name, line, "", f"{saw} fields", f"{n_fields} fields (quote commas)")]
+        )
+    if m := _OPEN_QUOTE.search(message):
+        line = _line_of_row(data.decode("utf-8", "replace"), int(m.group(1)))
+        return FineDataError(
+            [Problem(name, line, "", '"', "a closing quote for the quote opened on this line")]
+        )
+    return FineDataError([Problem(name, 0, "", message, "a well-formed CSV file")])
+
+
+def _line_of_row(text: str, row: int) -> int:
+    """pandas counts rows from 0 at the header, not counting newlines inside quotes: find the
+    physical line where record ``row`` starts by scanning quotes (only on this error path)."""
+    line, in_quotes, seen = 1, False, 0
+    for ch in text:
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif ch == "\n":
+            line += 1
+            if not in_quotes:
+                seen += 1
+                if seen == row:
+                    return line
+    return line
+
+
+def _check_header(name: str, cols: list[str], required: Sequence[str], optional: Sequence[str]):
+    known = [*required, *optional]
+    problems = [
+        Problem(name, 1, c, "", "this column in the header (it is missing)")
+        for c in required
+        if c not in cols
+    ]
+    problems += [
+        Problem(name, 1, c, c, "no such column; known: " + ", ".join(known))
+        for c in cols
+        if c not in known
+    ]
+    if len(set(cols)) != len(cols):
+        problems.append(Problem(name, 1, "", ",".join(cols), "each column once"))
+    if problems:
+        raise FineDataError(problems)
+
+
+def _physical_lines(data: bytes, frame: pd.DataFrame) -> np.ndarray:
+    """The physical line each record starts on (the header is line 1). When the file has one
+    line per record that is just a count; otherwise the newlines inside each record's fields
+    are counted, in the columns that have any."""
+    n = len(frame)
+    total = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if total == n + 1:
+        return np.arange(2, n + 2, dtype=np.int64)
+    extra = np.zeros(n, dtype=np.int64)
+    for col in frame.columns:
+        s = (
+            frame[col].astype(str)
+            if isinstance(frame[col].dtype, pd.CategoricalDtype)
+            else frame[col]
+        )
+        if "\n" in "".join(s.unique().tolist()):
+            extra += s.str.count("\n").to_numpy(dtype=np.int64)
+    return 2 + np.concatenate([[0], np.cumsum(extra + 1)[:-1]]) if n else extra
+
+
+# --------------------------------------------------------------------------------------------
+# Bulk checks
+
+
+def mismatches(s: pd.Series, pattern: str) -> np.ndarray:
+    """Mask of the values of ``s`` that do not fully match ``pattern`` (a regex that cannot
+    match a newline). One regex pass over the joined column when every value matches."""
+    values = s.tolist()
+    joined = "\n".join(values)
+    if re.fullmatch(f"(?:{pattern})(?:\n(?:{pattern}))*", joined) if values else True:
+        return np.zeros(len(values), dtype=bool)
+    return ~s.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+
+
+def by_distinct(s: pd.Series, bad: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Mask of the rows whose value is bad, ``bad`` being called once on the distinct values."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    flags = np.asarray(bad(np.asarray(uniques, dtype=object)), dtype=bool)
+    return flags[codes]
+
+
+@dataclass
+class Checks:
+    """Problems found in a file, collected in bulk and reported in file order."""
+
+    cells: Cells
+    order: dict[str, int]
+    found: list[tuple[int, int, Problem]] = field(default_factory=list)
+    skip: np.ndarray = field(init=False)  # rows already reported as a whole (blank lines)
+
+    def __post_init__(self) -> None:
+        self.skip = np.zeros(len(self.cells.frame), dtype=bool)
+
+    def flag(self, mask: np.ndarray | pd.Series, column: str, expected: str) -> None:
+        """Report the rows in ``mask`` for ``column`` (its value shown)."""
+        rows = np.flatnonzero(np.asarray(mask, dtype=bool) & ~self.skip)
+        if not len(rows):
+            return
+        frame, lines = self.cells.frame, self.cells.lines
+        values = frame[column].to_numpy()[rows] if column in frame.columns else [""] * len(rows)
+        rank = self.order.get(column, 99)
+        for i, v in zip(rows.tolist(), values, strict=True):
+            line = int(lines[i])
+            self.found.append(
+                (line, rank, Problem(self.cells.path, line, column, str(v), expected))
+            )
+
+    def add(self, problem: Problem) -> None:
+        self.found.append((problem.line, self.order.get(problem.column, 99), problem))
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            self.found.sort(key=lambda t: (t[0], t[1]))
+            raise FineDataError([p for _, _, p in self.found])
+
+    def required(self, columns: Sequence[str]) -> None:
+        """Every row has a value in each of ``columns``."""
+        for col in columns:
+            if col in self.cells.frame.columns:
+                self.flag(self.cells.frame[col] == "", col, "a value (this column is required)")
