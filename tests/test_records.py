@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finestats import FineDataError, FinestatsError, load_fines
-from finestats.records import COLUMNS, STATUSES, validate_file
+from finestats.records import COLUMNS, EXTENDED, STATUSES, source_of, validate_file
 
 
 def test_lifecycle_fixture_loads_typed(lifecycle_csv: Path) -> None:
@@ -30,6 +30,25 @@ def test_lifecycle_fixture_loads_typed(lifecycle_csv: Path) -> None:
     assert pd.isna(df.loc[0, "supersedes"])
     assert df.loc[1, "supersedes"] == "ico-2019-alpha-noi"
     assert df["year"].tolist() == [2019, 2020, 2021, 2021, 2022, 2021, 2022, 2022]
+    assert df.loc[0, "matter"] == "alpha-breach" and pd.isna(df.loc[2, "matter"])
+    assert df.loc[3, "articles"] == "6;LIL:82"
+    assert df["sector"].astype(str).tolist()[:3] == ["transport", "transport", "retail"]
+    assert set(df["date_basis"].astype(str)) == {"decision"}
+    src = source_of(df)
+    assert src.path == lifecycle_csv and len(src.sha256) == 64
+
+
+def test_file_without_the_extended_columns_still_loads(tmp_path: Path, lifecycle_csv: Path) -> None:
+    frame = pd.read_csv(lifecycle_csv, dtype=str, keep_default_na=False).drop(
+        columns=list(EXTENDED)
+    )
+    path = tmp_path / "v1.csv"
+    frame.to_csv(path, index=False)
+    df = load_fines(path)
+    assert list(df.columns) == [*COLUMNS, "year"]
+    assert df["sector"].isna().all() and df["articles"].isna().all()
+    with pytest.raises(FineDataError, match="column 'sector' value '': expected a value"):
+        validate_file(path, strict=True)
 
 
 def test_env_var_overrides_default_path(lifecycle_csv: Path, monkeypatch) -> None:
@@ -39,8 +58,10 @@ def test_env_var_overrides_default_path(lifecycle_csv: Path, monkeypatch) -> Non
 
 def test_bom_and_whitespace_are_tolerated(tmp_path: Path, lifecycle_csv: Path) -> None:
     text = lifecycle_csv.read_text(encoding="utf-8")
-    text = text.replace(",2021-02-11,", ", 2021-02-11 ,").replace(
-        "imy-2021-beta,", " imy-2021-beta,"
+    text = (
+        text.replace(",2021-02-11,", ", 2021-02-11 ,")
+        .replace("imy-2021-beta,", " imy-2021-beta,")
+        .replace(",Beta AB,", ',"  Beta AB ",')
     )
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
@@ -48,6 +69,13 @@ def test_bom_and_whitespace_are_tolerated(tmp_path: Path, lifecycle_csv: Path) -
     assert df.loc[2, "fine_id"] == "imy-2021-beta"
     assert df.loc[2, "decision_date"] == pd.Timestamp("2021-02-11")
     assert list(df.columns)[0] == "fine_id"
+    # the text of a quoted field is kept as it is; --strict asks for it without the spaces
+    assert df.loc[2, "defendant"] == "  Beta AB "
+
+
+def test_a_leading_tab_is_kept_so_exports_can_neutralise_it(edited_csv) -> None:
+    df = load_fines(edited_csv({(4, "defendant"): "\t=1+1"}))
+    assert df.loc[2, "defendant"] == "\t=1+1"
 
 
 def problems_of(path: Path) -> list[str]:
@@ -62,13 +90,20 @@ def problems_of(path: Path) -> list[str]:
     [
         (3, "decision_date", "2021-02-30", "expected an ISO date (YYYY-MM-DD)"),
         (3, "decision_date", "16/10/2020", "expected an ISO date (YYYY-MM-DD)"),
-        (3, "decision_date", "2999-01-01", "expected a date that is not in the future"),
+        (3, "decision_date", "1677-09-22", "expected an ISO date (YYYY-MM-DD) between 1900"),
+        (3, "decision_date", "1600-01-01", "expected an ISO date (YYYY-MM-DD) between 1900"),
+        (3, "decision_date", "2021-2-3", "expected an ISO date (YYYY-MM-DD)"),
+        (3, "decision_date", "2150-01-01", "expected a date that is not in the future"),
         (4, "announced_date", "2021-13-01", "expected an ISO date (YYYY-MM-DD)"),
         (4, "announced_date", "2021-02-10", "expected a date on or after decision_date"),
         (5, "amount", "5,000,000", "expected a positive number without separators"),
         (5, "amount", "EUR 5000000", "expected a positive number without separators"),
         (5, "amount", "-5000000", "expected a positive number without separators"),
         (5, "amount", "0", "expected a positive amount"),
+        (5, "amount", "9" * 401, "expected a finite amount"),
+        (5, "amount", "\u0661\u0662\u0663", "expected a positive number without separators"),
+        (5, "amount", "1e6", "expected a positive number without separators"),
+        (5, "amount", "inf", "expected a positive number without separators"),
         (5, "amount", "", "expected a value (this column is required)"),
         (4, "currency", "SKR", "expected an ISO 4217 code such as SEK"),
         (4, "status", "fined", "expected one of final, provisional, penalty, reduced, annulled"),
@@ -81,6 +116,11 @@ def problems_of(path: Path) -> list[str]:
         (2, "supersedes", "ico-2020-alpha", "expected a provisional record to supersede nothing"),
         (6, "supersedes", "", "expected the fine_id of the decision this reduced court outcome"),
         (4, "regulator", "", "expected a value (this column is required)"),
+        (4, "sector", "banking", "expected one of tech-platforms, telecoms"),
+        (4, "articles", "Art. 6", "expected article references separated by ';'"),
+        (4, "articles", "6;;13", "expected article references separated by ';'"),
+        (4, "matter", "Clearview AI", "expected a lowercase slug"),
+        (4, "date_basis", "press", "expected one of decision, announcement"),
     ],
 )
 def test_bad_cell_is_named_by_line_and_column(
@@ -88,7 +128,8 @@ def test_bad_cell_is_named_by_line_and_column(
 ) -> None:
     path = edited_csv({(line, column): value})
     msgs = problems_of(path)
-    prefix = f"{path}:{line}: column '{column}' value '{value}': {expected}"
+    shown = value if len(value) <= 80 else value[:79] + f"… ({len(value)} characters)"
+    prefix = f"{path}:{line}: column '{column}' value '{shown}': {expected}"
     assert any(m.startswith(prefix) for m in msgs), msgs
 
 
@@ -168,7 +209,40 @@ def test_row_with_too_many_fields(tmp_path: Path, lifecycle_csv: Path) -> None:
     lines[3] = lines[3] + ",extra"
     path = tmp_path / "wide.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert problems_of(path) == [f"{path}:4: '16 fields': expected 15 fields (quote commas)"]
+    assert problems_of(path) == [f"{path}:4: '20 fields': expected 19 fields (quote commas)"]
+
+
+def test_row_with_too_few_fields_is_reported_by_its_empty_cells(tmp_path, lifecycle_csv) -> None:
+    lines = lifecycle_csv.read_text(encoding="utf-8").splitlines()
+    lines[3] = ",".join(lines[3].split(",")[:10])
+    path = tmp_path / "short.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    msgs = problems_of(path)
+    assert (
+        f"{path}:4: column 'currency' value '': expected a value (this column is required)" in msgs
+    )
+
+
+def test_blank_line_is_one_problem(tmp_path: Path, lifecycle_csv: Path) -> None:
+    lines = lifecycle_csv.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "blank.csv"
+    path.write_text("\n".join([*lines[:3], "", *lines[3:]]) + "\n", encoding="utf-8")
+    assert problems_of(path) == [f"{path}:4: '': expected a record, not a blank line"]
+
+
+def test_unterminated_quote_is_named_by_line(tmp_path: Path, lifecycle_csv: Path) -> None:
+    lines = lifecycle_csv.read_text(encoding="utf-8").splitlines()
+    lines[5] = lines[5].replace(",Fictional test record", ',"Fictional test record')
+    path = tmp_path / "quote.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    msgs = problems_of(path)
+    assert msgs == [f"{path}:6: '\"': expected a closing quote for the quote opened on this line"]
+
+
+def test_a_huge_bad_value_makes_a_short_message(edited_csv) -> None:
+    path = edited_csv({(4, "currency"): "X" * 1_000_000})
+    (msg,) = problems_of(path)
+    assert len(msg) < 300 and "(1000000 characters)" in msg
 
 
 def test_line_numbers_count_newlines_inside_quoted_notes(edited_csv) -> None:
@@ -230,7 +304,7 @@ def test_strict_warns_above_one_billion_euro(edited_csv) -> None:
 _slug = st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True)
 _text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20
-).filter(lambda s: s.strip() == s and s != "")
+).filter(lambda s: s.lstrip(" ") == s and s != "")
 _record = st.fixed_dictionaries(
     {
         "regulator": st.sampled_from(["IMY", "ICO", "CNIL", "AP"]),
@@ -264,25 +338,28 @@ def test_any_valid_file_loads_intact(tmp_path: Path, records: list[dict], ids) -
             .date()
             .isoformat()
         )
-        w.writerow(
-            [
-                fid,
-                r["regulator"],
-                "Some Regulator",
-                "SE",
-                r["defendant"],
-                r["decision_date"].isoformat(),
-                ann,
-                "day",
-                str(r["amount"]),
-                r["currency"],
-                r["status"],
-                "",
-                "GDPR",
-                "https://example.org/x",
-                r["notes"] or "",
-            ]
-        )
+        cells = {
+            "fine_id": fid,
+            "regulator": r["regulator"],
+            "regulator_name": "Some Regulator",
+            "country": "SE",
+            "defendant": r["defendant"],
+            "matter": "",
+            "decision_date": r["decision_date"].isoformat(),
+            "date_basis": "decision",
+            "date_precision": "day",
+            "announced_date": ann,
+            "amount": str(r["amount"]),
+            "currency": r["currency"],
+            "status": r["status"],
+            "supersedes": "",
+            "law": "GDPR",
+            "articles": "6(1)",
+            "sector": "other",
+            "source_url": "https://example.org/x",
+            "notes": r["notes"] or "",
+        }
+        w.writerow([cells[c] for c in COLUMNS])
     path = tmp_path / "gen.csv"
     path.write_text(out.getvalue(), encoding="utf-8")
     df = load_fines(path)
@@ -293,3 +370,45 @@ def test_any_valid_file_loads_intact(tmp_path: Path, records: list[dict], ids) -
     assert [d.date() for d in df["decision_date"]] == [r["decision_date"] for r in records]
     assert df["status"].astype(str).tolist() == [r["status"] for r in records]
     assert set(df["status"].astype(str)) <= set(STATUSES)
+
+
+# --- property: any bytes either load intact or fail with FineDataError ---------------------
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.binary(max_size=400))
+def test_random_bytes_fail_cleanly(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "random.csv"
+    path.write_bytes(data)
+    try:
+        load_fines(path)
+    except FineDataError:
+        pass
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cuts=st.lists(
+        st.tuples(st.integers(0, 3000), st.integers(0, 40), st.binary(max_size=6)), max_size=4
+    )
+)
+def test_mutated_fixture_loads_intact_or_fails_cleanly(
+    tmp_path: Path, lifecycle_csv: Path, cuts
+) -> None:
+    data = bytearray(lifecycle_csv.read_bytes())
+    for at, length, insert in cuts:
+        at = min(at, len(data))
+        data[at : at + length] = insert
+    path = tmp_path / "mutated.csv"
+    path.write_bytes(bytes(data))
+    try:
+        df = load_fines(path)
+    except FineDataError as exc:
+        assert exc.problems and all(p.file == str(path) for p in exc.problems)
+        return
+    rows = list(csv.reader(io.StringIO(bytes(data).decode("utf-8-sig"))))
+    assert len(df) == len(rows) - 1  # rows in == rows out
