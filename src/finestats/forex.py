@@ -11,10 +11,10 @@ republishes the ECB reference rates, but it is a third party: its figures, its h
 and its coverage may differ from the ECB's own file, which stays the reference (the default
 snapshot or ``rates=PATH``). Each response carries the date of the fixing it returns (for a
 weekend, the previous business day), and :meth:`ForexRates.table_for` keeps that date, so the
-usual rules of :func:`finestats.rates.convert` apply unchanged.
+usual rules of :func:`finestats.conversion.convert` apply unchanged.
 
-This module imports ``requests`` and ``forex_python``; :mod:`finestats.rates` imports it only
-when the live source is asked for.
+This module imports ``requests`` and ``forex_python``; :func:`finestats.snapshots.load_rates`
+imports it only when the live source is asked for.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,9 @@ import pandas as pd
 import requests
 from forex_python.converter import CurrencyRates
 
+from finestats import paths
 from finestats.errors import RatesError
+from finestats.fileio import write_json
 from finestats.rates import RateTable
 
 __all__ = ["ForexRates", "default_cache_path"]
@@ -41,12 +42,8 @@ _CACHE_VERSION = 1
 
 
 def default_cache_path() -> Path:
-    """``./data/processed/forex_cache.json`` when run from the repo, else the user cache dir."""
-    processed = Path.cwd() / "data" / "processed"
-    if processed.is_dir():
-        return processed / "forex_cache.json"
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "finestats" / "forex_cache.json"
+    """The answer cache in the user's folder (:func:`finestats.paths.forex_cache_path`)."""
+    return paths.forex_cache_path()
 
 
 class ForexRates(CurrencyRates):
@@ -178,15 +175,4 @@ class ForexRates(CurrencyRates):
         return dict(data.get("sources", {}))
 
     def _write_cache(self, sources: dict[str, Any]) -> None:
-        payload = {"version": _CACHE_VERSION, "sources": sources}
-        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=self.cache_path.name + ".", suffix=".tmp", dir=self.cache_path.parent
-        )
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, indent=1, sort_keys=True)
-            os.replace(tmp, self.cache_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json(self.cache_path, {"version": _CACHE_VERSION, "sources": sources})
