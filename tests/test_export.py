@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pandas as pd
 import pytest
 
 import finestats
-from finestats.export import atomic_write, export_csv, meta_path, to_csv_text
-from finestats.records import file_sha256
+from finestats import fileio
+from finestats.export import atomic_write, export_csv, meta_path, neutralise, to_csv_text
+from finestats.fileio import file_sha256
 from finestats.summary import pivot, totals
 
 
@@ -79,3 +81,68 @@ def test_interrupted_write_leaves_previous_file(tmp_path: Path) -> None:
         atomic_write(target, half_then_crash)
     assert target.read_text(encoding="utf-8") == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_text_that_a_spreadsheet_would_run_is_neutralised(start: str) -> None:
+    t = pd.DataFrame({"defendant": [f'{start}HYPERLINK("x")', "Meta"], "total_eur": [-5.0, 1.0]})
+    text = to_csv_text(t)
+    line = text.split("\n")[1]
+    assert line.startswith(f"\"'{start}HYPERLINK") or line.startswith(f"'{start}HYPERLINK")
+    assert line.endswith(",-5.0")  # numbers are never touched
+    plain = to_csv_text(t, neutralise_formulas=False)
+    assert f"'{start}HYPERLINK" not in plain and f"{start}HYPERLINK" in plain
+
+
+def test_neutralise_leaves_safe_cells_and_numbers(lifecycle_csv: Path) -> None:
+    df = finestats.load_fines(lifecycle_csv).fines.convert("EUR")
+    df.loc[2, "defendant"] = "=1+1"
+    df.loc[3, "notes"] = "\t=cmd|' /C calc'!A0"
+    out = neutralise(df)
+    assert out.loc[2, "defendant"] == "'=1+1" and out.loc[3, "notes"].startswith("'\t=")
+    assert out.loc[4, "defendant"] == df.loc[4, "defendant"]
+    pd.testing.assert_series_equal(out["amount_eur"], df["amount_eur"])
+
+
+def test_sidecar_says_formulas_were_neutralised(tmp_path: Path, table: pd.DataFrame) -> None:
+    out = export_csv(table, tmp_path / "t.csv")
+    meta = json.loads(meta_path(out).read_text())
+    assert "apostrophe" in meta["formulas_neutralised"]
+    assert meta["csv_sha256"] == file_sha256(out)
+    plain = export_csv(table, tmp_path / "p.csv", neutralise_formulas=False)
+    assert json.loads(meta_path(plain).read_text())["formulas_neutralised"] is False
+
+
+def test_csv_and_sidecar_are_replaced_together(tmp_path: Path, table, monkeypatch) -> None:
+    out = export_csv(table, tmp_path / "t.csv")
+    before = (out.read_bytes(), meta_path(out).read_bytes())
+    real = fileio.text_writer
+    calls = []
+
+    def full_disk_on_the_sidecar(text: str):
+        write = real(text)
+        calls.append(1)
+        if len(calls) == 2:
+
+            def fail(tmp: Path) -> None:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            return fail
+        return write
+
+    monkeypatch.setattr("finestats.export.text_writer", full_disk_on_the_sidecar)
+    with pytest.raises(finestats.UsageError, match="no space left on the device"):
+        export_csv(table.assign(n_fines=table["n_fines"] + 1), out)
+    assert (out.read_bytes(), meta_path(out).read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.meta.json"]
+
+
+def test_os_errors_are_one_line_naming_the_path(tmp_path: Path, table) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(
+        finestats.UsageError, match=f"{blocker}.*a file of that name exists|not a folder"
+    ):
+        export_csv(table, blocker / "t.csv")
+    with pytest.raises(finestats.UsageError, match="empty path"):
+        export_csv(table, "")

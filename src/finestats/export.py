@@ -1,64 +1,84 @@
-"""Deterministic, atomic CSV exports with a provenance sidecar (``<name>.meta.json``).
+"""Deterministic, safe CSV exports with a provenance sidecar (``<name>.meta.json``).
 
-CSV: UTF-8, ``\\n`` line ends, amounts rounded to cents, dates as ISO ``YYYY-MM-DD``. The sidecar
-says the currency, conversion convention, view and filters, rate source and snapshot date, the
-SHA-256 of the data file, the row count and the finestats version. Same inputs, same bytes.
+CSV: UTF-8, ``\\n`` line ends, amounts rounded to cents, dates as ISO ``YYYY-MM-DD``. Text cells
+that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return) are neutralised by a leading apostrophe, as OWASP recommends; numeric columns
+are never touched, and ``neutralise=False`` turns this off. The sidecar says the currency,
+conversion convention, view, filters, scope, rate source and snapshot, the records file's
+SHA-256, the CSV's own SHA-256, whether formulas were neutralised and the finestats version. The
+CSV and its sidecar are replaced together or not at all. Same inputs, same bytes.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-_AMOUNT_PREFIXES = ("amount_", "total_", "median_", "max_")
+from finestats._version import __version__
+from finestats.errors import UsageError
+from finestats.fileio import (
+    atomic_write,
+    atomic_write_many,
+    atomic_write_text,
+    json_text,
+    text_writer,
+)
+from finestats.formatting import AMOUNT_PREFIXES
+from finestats.query import meta_of
+
+__all__ = ["atomic_write", "atomic_write_text", "export_csv", "meta_path", "to_csv_text"]
+
+#: What a text cell may not start with in a CSV export (spreadsheet formula triggers).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISED = (
+    "text cells starting with = + - @ tab or carriage return are prefixed with an apostrophe "
+    "(') so that spreadsheets do not run them as formulas"
+)
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``.
-
-    If ``write`` raises, ``path`` keeps its previous content and the temporary file is removed.
-    Parent folders are created as needed.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` as UTF-8 with ``\\n`` line ends, atomically."""
-    return atomic_write(path, lambda tmp: tmp.write_bytes(text.encode("utf-8")))
+def neutralise(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy in which every text cell starting with a formula trigger gets a leading ``'``."""
+    out = table.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        text = s.astype(object)
+        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).to_numpy(
+            bool
+        )
+        if risky.any():
+            out[col] = text.where(~risky, "'" + text.astype(str))
+    if not isinstance(out.index, pd.RangeIndex) and not pd.api.types.is_numeric_dtype(out.index):
+        idx = out.index.to_series().astype(object)
+        risky = idx.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).to_numpy(bool)
+        if risky.any():
+            out.index = pd.Index(np.where(risky, "'" + idx.astype(str), idx), name=out.index.name)
+    return out
 
 
-def to_csv_text(table: pd.DataFrame, *, index: bool | None = None) -> str:
-    """The tidy CSV text of ``table``: amounts rounded to cents, ISO dates, ``\\n`` line ends.
+def to_csv_text(
+    table: pd.DataFrame, *, index: bool | None = None, neutralise_formulas: bool = True
+) -> str:
+    """The tidy CSV text of ``table``: amounts rounded to cents, ISO dates, ``\\n`` line ends,
+    formula triggers neutralised (unless ``neutralise_formulas=False``).
 
     A named or non-default index (such as a :func:`finestats.pivot` table's) is written as the
     first column.
     """
-    out = table.copy()
+    out = neutralise(table) if neutralise_formulas else table.copy()
     if index is None:
         index = not isinstance(out.index, pd.RangeIndex) or out.index.name is not None
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%d")
-        elif pd.api.types.is_float_dtype(s) and (str(col).startswith(_AMOUNT_PREFIXES) or index):
+        elif pd.api.types.is_float_dtype(s) and (str(col).startswith(AMOUNT_PREFIXES) or index):
             out[col] = s.round(2)
     return out.to_csv(index=index, lineterminator="\n", date_format="%Y-%m-%d")
 
@@ -68,36 +88,33 @@ def export_csv(
     path: str | os.PathLike[str],
     *,
     meta: dict[str, Any] | None = None,
-    data_path: str | os.PathLike[str] | None = None,
+    neutralise_formulas: bool = True,
 ) -> Path:
-    """Write ``table`` as CSV to ``path`` and its provenance to ``<stem>.meta.json``, atomically.
+    """Write ``table`` as CSV to ``path`` and its provenance to ``<stem>.meta.json``, together.
 
-    ``meta`` defaults to ``table.attrs["finestats"]`` (set by :func:`finestats.totals`).
-    ``data_path`` (default: the table's recorded data path, else the default data file) is hashed
-    into ``data_sha256``. Returns the CSV path.
+    The description comes from ``meta`` if given, else from the table's
+    :class:`~finestats.query.ResultMeta`. Returns the CSV path.
     """
-    from finestats import __version__
-    from finestats.records import default_data_path, file_sha256
-
+    if str(path).strip() == "":
+        raise UsageError("an empty path was given where a CSV file is expected")
     target = Path(path)
-    info = dict(meta if meta is not None else table.attrs.get("finestats", {}))
-    data = Path(data_path or info.pop("data_path", None) or default_data_path())
-    info.pop("data_path", None)
+    text = to_csv_text(table, neutralise_formulas=neutralise_formulas)
+    described = meta_of(table)
+    info = dict(meta) if meta is not None else (described.as_dict() if described else {})
+    if info.get("data_file"):
+        info["data_file"] = Path(str(info["data_file"])).name
     sidecar = {
+        **info,
         "file": target.name,
         "rows": int(len(table)),
         "columns": [str(c) for c in table.columns],
-        **info,
-        "data_file": data.name,
-        "data_sha256": file_sha256(data) if data.exists() else None,
+        "csv_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "formulas_neutralised": NEUTRALISED if neutralise_formulas else False,
         "finestats_version": __version__,
     }
-    text = to_csv_text(table)
-    meta_text = (
-        json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    atomic_write_many(
+        [(target, text_writer(text)), (meta_path(target), text_writer(json_text(sidecar)))]
     )
-    atomic_write_text(target, text)
-    atomic_write_text(meta_path(target), meta_text)
     return target
 
 

@@ -1,4 +1,4 @@
-"""Careful counting: which records count, then totals by regulator, year, country...
+"""Careful counting: which records count, then totals by regulator, year, matter, sector...
 
 Two views of the same records:
 
@@ -8,259 +8,258 @@ Two views of the same records:
     (``reduced``/``annulled``) are not added on top.
 ``effective``
     After appeals: each decision is followed along its ``supersedes`` chain to the latest court
-    outcome. A ``reduced`` record's amount counts instead of the original; an ``annulled`` decision
-    drops out (it counts zero and is not a fine). The decision keeps its own regulator, dates and
-    year, so the amount is converted at the original decision's rate.
+    outcome. A ``reduced`` record's amount counts instead of the original; an ``annulled``
+    decision drops out; a decision whose last court event (``events.csv``) set it aside counts
+    zero until an event reinstates it. The decision keeps its own regulator, dates and year, so
+    the amount is converted at the original decision's rate. With ``as_of`` only the records
+    and events dated on or before that day count: what stood then.
 
-Amounts are converted with :func:`finestats.rates.convert` before summing; totals are in the
-target currency, named ``total_<cur>`` (lower case).
+Amounts are converted with :func:`finestats.conversion.convert` before summing; totals are in
+the target currency, named ``total_<cur>`` (lower case).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from finestats import coverage as coverage_mod
+from finestats import events as events_mod
+from finestats import prices
+from finestats.conversion import convert
 from finestats.errors import UsageError
-from finestats.rates import RateTable, convert, load_rates, snapshot_label
+from finestats.parsing import parse_names
+from finestats.query import Query, ResultMeta, as_query, attach
+from finestats.rates import RateTable
+from finestats.records import SECTORS, source_of
+from finestats.snapshots import RatesArg, load_rates, snapshot_label
 
-GROUP_KEYS: tuple[str, ...] = ("regulator", "country", "year", "defendant", "currency", "status")
-VIEWS: tuple[str, ...] = ("imposed", "effective")
-
-View = Literal["imposed", "effective"]
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What was counted and how: carried into exports so every figure can be traced."""
-
-    currency: str
-    by: tuple[str, ...]
-    view: str
-    include_provisional: bool
-    include_penalties: bool
-    on: str
-    at: str | None
-    years: tuple[int, int] | None
-    regulators: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()
-    defendant: str | None = None
-    rate_source: str = ""
-    rate_snapshot: str = ""
-    n_records: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["years"] = list(self.years) if self.years else None
-        d["by"] = list(self.by)
-        d["regulators"] = list(self.regulators)
-        d["countries"] = list(self.countries)
-        return d
+GROUP_KEYS: tuple[str, ...] = (
+    "regulator",
+    "country",
+    "year",
+    "defendant",
+    "matter",
+    "sector",
+    "currency",
+    "status",
+)
+#: The label of a group whose key is empty (e.g. records without a matter): never dropped.
+NO_VALUE = "(none)"
 
 
 def counted(
     df: pd.DataFrame,
+    query: Query | None = None,
     *,
-    view: View = "imposed",
-    include_provisional: bool = False,
-    include_penalties: bool = True,
+    events: pd.DataFrame | None = None,
+    **settings: Any,
 ) -> pd.DataFrame:
-    """The records that count in ``view``, one row per decision, in file order.
+    """The records that count in the query's view, one row per decision, in file order.
 
     In the effective view ``amount``, ``currency`` and ``status`` come from the latest court
-    outcome of each decision (``status`` is then ``reduced`` where a court reduced it) and
-    annulled decisions are left out. Everything else comes from the decision itself.
+    outcome of each decision (``status`` is then ``reduced`` where a court reduced it); annulled
+    decisions and decisions standing set aside are left out. Everything else comes from the
+    decision itself. ``events`` defaults to the events file beside the records' file.
     """
-    if view not in VIEWS:
-        raise UsageError(f"unknown view {view!r}: expected one of {', '.join(VIEWS)}")
-    status = df["status"].astype(str)
-    ids = df["fine_id"].astype(str)
-    sup = df["supersedes"].astype("string")
-    superseded_by = pd.Series(ids.to_numpy(), index=sup.to_numpy())
-    superseded_by = superseded_by[superseded_by.index.notna()]
-    is_superseded = ids.isin(superseded_by.index)
-
-    keep = status.eq("final") | (status.eq("penalty") & include_penalties)
-    if include_provisional:
-        keep |= status.eq("provisional") & ~is_superseded
-    out = df[keep.to_numpy()].copy()
-    if view == "imposed":
+    q = as_query(query, **settings)
+    rows = df
+    if q.as_of is not None:
+        rows = df[(df["decision_date"] <= pd.Timestamp(q.as_of)).to_numpy(bool)]
+    status = rows["status"].astype(str)
+    ids = rows["fine_id"].astype(str)
+    superseded_by = _successors(rows)
+    keep = status.eq("final") | (status.eq("penalty") & q.include_penalties)
+    if q.include_provisional:
+        keep |= status.eq("provisional") & ~ids.isin(superseded_by.index)
+    out = rows[keep.to_numpy(bool)].copy()
+    if q.view == "imposed":
         return out
+    return _effective(
+        rows, out, superseded_by, q, events if events is not None else events_mod.events_for(df)
+    )
 
-    # Follow each decision to its latest court outcome (chains are short; each step is vectorised).
-    latest = out["fine_id"].astype(str)
-    for _ in range(len(df)):
+
+def _successors(rows: pd.DataFrame) -> pd.Series:
+    """fine_id -> the fine_id of the record that supersedes it."""
+    sup = rows["supersedes"]
+    has = sup.notna().to_numpy(bool)
+    return pd.Series(
+        rows["fine_id"].astype(str).to_numpy()[has], index=sup.astype(str).to_numpy()[has]
+    )
+
+
+def _effective(
+    rows: pd.DataFrame,
+    out: pd.DataFrame,
+    superseded_by: pd.Series,
+    q: Query,
+    events: pd.DataFrame | None,
+) -> pd.DataFrame:
+    decision = out["fine_id"].astype(str)
+    latest = decision.copy()
+    roots = pd.Series(decision.to_numpy(), index=decision.to_numpy())
+    for _ in range(len(rows)):  # chains are short; each step is vectorised
         nxt = latest.map(superseded_by)
         if nxt.isna().all():
             break
+        step = nxt.dropna()
+        roots = pd.concat(
+            [roots, pd.Series(decision[step.index].to_numpy(), index=step.to_numpy())]
+        )
         latest = nxt.fillna(latest)
-    by_id = df.set_index(df["fine_id"].astype(str))
+    by_id = rows.set_index(rows["fine_id"].astype(str))
     for col in ("amount", "currency", "status"):
         values = by_id[col].reindex(latest.to_numpy()).to_numpy()
-        if isinstance(df[col].dtype, pd.CategoricalDtype):
-            values = pd.Categorical(values, categories=df[col].cat.categories)
+        if isinstance(rows[col].dtype, pd.CategoricalDtype):
+            values = pd.Categorical(values, categories=rows[col].cat.categories)
         out[col] = values
-    return out[out["status"].astype(str) != "annulled"]
+    keep = (out["status"].astype(str) != "annulled").to_numpy(bool)
+    if events is not None and len(events):
+        if q.as_of is not None:
+            events = events[(events["date"] <= pd.Timestamp(q.as_of)).to_numpy(bool)]
+        latest_date = pd.Series(
+            by_id["decision_date"].reindex(latest.to_numpy()).to_numpy(), index=out.index
+        )
+        keep = keep & ~events_mod.standing_dropped(out, roots, latest_date, events)
+    return out[keep]
 
 
-def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    return tuple(value)
-
-
-def parse_years(years: str | int | Sequence[int] | None) -> tuple[int, int] | None:
-    """``"2020-2024"``, ``2021``, ``(2020, 2024)`` or None -> inclusive (start, end) or None."""
-    if years is None or years == "":
-        return None
-    if isinstance(years, int):
-        return (years, years)
-    if isinstance(years, str):
-        parts = years.split("-")
-        try:
-            nums = [int(p) for p in parts]
-        except ValueError:
+def select(df: pd.DataFrame, query: Query | None = None, **settings: Any) -> pd.DataFrame:
+    """:func:`counted` records, filtered by the query. Unknown regulators, countries, matters or
+    sectors raise UsageError listing the known ones; ``defendant`` matches case-insensitively as
+    a substring; ``article`` keeps fines citing that article (any of its paragraphs)."""
+    q = as_query(query, **settings)
+    rows = counted(df, q)
+    mask = np.ones(len(rows), dtype=bool)
+    if q.years is not None:
+        mask &= rows["year"].between(*q.years).to_numpy(bool)
+    mask &= _known_filter(df, rows, "regulator", q.regulators, casefold=True)
+    mask &= _known_filter(df, rows, "country", q.countries)
+    if q.matter:
+        mask &= _known_filter(df, rows, "matter", (q.matter,))
+    if q.sectors:
+        unknown = [s for s in q.sectors if s not in SECTORS]
+        if unknown:
             raise UsageError(
-                f"bad year range {years!r}: expected YYYY or YYYY-YYYY, e.g. 2020-2024"
-            ) from None
-        if len(nums) not in (1, 2):
-            raise UsageError(f"bad year range {years!r}: expected YYYY or YYYY-YYYY")
-        start, end = nums[0], nums[-1]
-    else:
-        start, end = (int(v) for v in years)
-    if start > end:
-        raise UsageError(f"bad year range: start year {start} is after end year {end}")
-    return (start, end)
+                f"unknown sector {', '.join(unknown)}: sectors are " + ", ".join(SECTORS)
+            )
+        mask &= rows["sector"].astype(str).isin(q.sectors).to_numpy(bool)
+    if q.defendant:
+        if not df["defendant"].str.contains(q.defendant, case=False, regex=False).any():
+            raise UsageError(f"no defendant matches {q.defendant!r}")
+        mask &= (
+            rows["defendant"]
+            .str.contains(q.defendant, case=False, regex=False)
+            .fillna(False)
+            .to_numpy(bool)
+        )
+    if q.article:
+        mask &= cites_article(rows["articles"], q.article)
+    if q.complete_only:
+        mask &= complete_mask(df, rows)
+    return rows[mask]
 
 
-def select(
-    df: pd.DataFrame,
-    *,
-    view: View = "imposed",
-    include_provisional: bool = False,
-    include_penalties: bool = True,
-    years: str | int | Sequence[int] | None = None,
-    regulators: str | Iterable[str] | None = None,
-    countries: str | Iterable[str] | None = None,
-    defendant: str | None = None,
-) -> pd.DataFrame:
-    """:func:`counted` records, filtered. Unknown regulators or countries raise UsageError
-    listing the known ones; ``defendant`` matches case-insensitively as a substring."""
-    rows = counted(
-        df, view=view, include_provisional=include_provisional, include_penalties=include_penalties
+def _known_filter(
+    df: pd.DataFrame, rows: pd.DataFrame, col: str, wanted: Sequence[str], casefold: bool = False
+) -> np.ndarray:
+    if not wanted:
+        return np.ones(len(rows), dtype=bool)
+    values = df[col].dropna().astype(str).unique()
+    fold = (lambda s: s.casefold()) if casefold else (lambda s: s)
+    known = {fold(v): v for v in values}
+    unknown = [w for w in wanted if fold(w) not in known]
+    if unknown:
+        plural = {"country": "countries", "matter": "matters"}.get(col, col + "s")
+        raise UsageError(
+            f"unknown {col} {', '.join(unknown)}: known {plural} are "
+            + ", ".join(sorted(known.values(), key=str.casefold))
+        )
+    return rows[col].astype(str).isin([known[fold(w)] for w in wanted]).to_numpy(bool)
+
+
+def cites_article(articles: pd.Series, article: str) -> np.ndarray:
+    """Mask of the records whose ``articles`` list cites ``article``: ``"6"`` matches ``6``,
+    ``6(1)`` and ``6(1)(a)`` (each fine once), not ``16``; ``"5(1)(f)"`` matches that paragraph;
+    a law prefix (``"LIL:82"``) must match too."""
+    art = article.strip()
+    refs = articles.fillna("").astype(str).str.split(";").explode()
+    hit = (refs == art) | refs.str.startswith(art + "(")
+    return hit.groupby(level=0).any().reindex(articles.index, fill_value=False).to_numpy(bool)
+
+
+def complete_mask(df: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Mask of ``rows`` inside the declared scope (coverage.csv beside the records' file), judged
+    on each decision's own amount at its decision date."""
+    cov = coverage_mod.coverage_for(df)
+    if cov is None:
+        raise UsageError("complete_only needs a coverage.csv beside the fines file; there is none")
+    decisions = df[df["fine_id"].isin(rows["fine_id"]).to_numpy(bool)]
+    eur = convert(decisions, "EUR")["amount_eur"].to_numpy()
+    inside = pd.Series(
+        coverage_mod.in_scope(decisions, cov, eur), index=decisions["fine_id"].to_numpy()
     )
-    span = parse_years(years)
-    if span is not None:
-        rows = rows[rows["year"].between(span[0], span[1])]
-    regs = _as_tuple(regulators)
-    if regs:
-        known = {r.casefold(): r for r in df["regulator"].astype(str).unique()}
-        unknown = [r for r in regs if r.casefold() not in known]
-        if unknown:
-            raise UsageError(
-                f"unknown regulator {', '.join(unknown)}: known regulators are "
-                + ", ".join(sorted(known.values(), key=str.casefold))
-            )
-        rows = rows[rows["regulator"].astype(str).isin([known[r.casefold()] for r in regs])]
-    ctys = tuple(c.upper() for c in _as_tuple(countries))
-    if ctys:
-        known_c = set(df["country"].astype(str))
-        unknown = [c for c in ctys if c not in known_c]
-        if unknown:
-            raise UsageError(
-                f"unknown country {', '.join(unknown)}: known countries are "
-                + ", ".join(sorted(known_c))
-            )
-        rows = rows[rows["country"].astype(str).isin(ctys)]
-    if defendant:
-        match = rows["defendant"].str.contains(defendant, case=False, regex=False)
-        if not df["defendant"].str.contains(defendant, case=False, regex=False).any():
-            raise UsageError(f"no defendant matches {defendant!r}")
-        rows = rows[match.fillna(False).to_numpy()]
-    return rows
+    return rows["fine_id"].map(inside).fillna(False).to_numpy(bool)
 
 
 def totals(
     df: pd.DataFrame,
     by: str | Sequence[str] = ("regulator", "year"),
-    currency: str = "EUR",
+    currency: str | None = None,
     *,
-    view: View = "imposed",
-    include_provisional: bool = False,
-    include_penalties: bool = True,
-    years: str | int | Sequence[int] | None = None,
-    regulators: str | Iterable[str] | None = None,
-    countries: str | Iterable[str] | None = None,
-    defendant: str | None = None,
-    on: str = "decision_date",
-    at: str | None = None,
-    rates: str | os.PathLike[str] | RateTable | None = None,
+    query: Query | None = None,
+    rates: RatesArg = None,
+    **settings: Any,
 ) -> pd.DataFrame:
-    """Totals of the counted fines in ``currency``, grouped by ``by``, sorted by the keys.
+    """Totals of the counted fines in the query's currency, grouped by ``by``, sorted by the keys.
 
-    Columns: the group keys, ``n_fines``, ``total_<cur>``, ``median_<cur>``, ``max_<cur>``.
-    Conversion follows :func:`finestats.rates.convert` (ECB rate of the ``on`` date, or the rates
-    of ``at``). ``table.attrs["finestats"]`` holds the :class:`Selection` for exports.
+    ``query`` (a :class:`finestats.Query`) or keyword settings say what counts and how it is
+    converted; ``currency`` is a shortcut for the query's currency. Columns: the group keys,
+    ``n_fines``, ``total_<cur>``, ``median_<cur>``, ``max_<cur>``. A group key that is empty for
+    some records (e.g. ``matter``) shows them as ``(none)``. The result carries its
+    :class:`~finestats.query.ResultMeta` (:func:`finestats.query.meta_of`).
     """
-    keys = _as_tuple(by)
+    keys = group_keys(by)
+    q = as_query(query, currency=currency, **settings)
+    table_rates = load_rates(rates)
+    rows = select(df, q)
+    conv = convert(rows, q.currency, on=q.on, at=q.at, rates=table_rates, real=q.real)
+    cur = q.currency.lower()
+    col = f"amount_{cur}"
+    groups = _group_frame(conv, keys).groupby(list(keys), observed=True, sort=False)
+    out = groups[col].agg(["size", "sum", "median", "max"]).reset_index()
+    out.columns = [*keys, "n_fines", f"total_{cur}", f"median_{cur}", f"max_{cur}"]
+    out["n_fines"] = out["n_fines"].astype("int64")
+    if q.real is not None:
+        real = f"{col}_real_{q.real}"
+        sums = groups[real].sum().reset_index(drop=True)
+        out.insert(len(keys) + 2, f"total_{cur}_real_{q.real}", sums.to_numpy())
+    out = out.sort_values(list(keys), kind="stable", key=_sort_key).reset_index(drop=True)
+    return attach(
+        out, result_meta(df, q, table_rates, f"totals by {', '.join(keys)}", len(rows), keys)
+    )
+
+
+def group_keys(by: str | Sequence[str]) -> tuple[str, ...]:
+    keys = parse_names("by", by)
     bad = [k for k in keys if k not in GROUP_KEYS]
     if bad or not keys:
         raise UsageError(
             f"cannot group by {', '.join(bad) or 'nothing'}: "
             f"expected some of {', '.join(GROUP_KEYS)}"
         )
-    table_rates = load_rates(rates)
-    rows = select(
-        df,
-        view=view,
-        include_provisional=include_provisional,
-        include_penalties=include_penalties,
-        years=years,
-        regulators=regulators,
-        countries=countries,
-        defendant=defendant,
-    )
-    cur = currency.upper()
-    col = f"amount_{cur.lower()}"
-    conv = convert(rows, cur, on=on, at=at, rates=table_rates)
-    grouped = conv.groupby(list(keys), observed=True, sort=True)[col]
-    out = grouped.agg(["size", "sum", "median", "max"]).reset_index()
-    out.columns = [
-        *keys,
-        "n_fines",
-        f"total_{cur.lower()}",
-        f"median_{cur.lower()}",
-        f"max_{cur.lower()}",
-    ]
-    out["n_fines"] = out["n_fines"].astype("int64")
+    return keys
+
+
+def _group_frame(conv: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    out = conv.copy(deep=False)
     for k in keys:
-        if isinstance(out[k].dtype, pd.CategoricalDtype):
-            out[k] = out[k].astype(str)
-    out = out.sort_values(list(keys), kind="stable", key=_sort_key).reset_index(drop=True)
-    out.attrs["finestats"] = Selection(
-        currency=cur,
-        by=keys,
-        view=view,
-        include_provisional=include_provisional,
-        include_penalties=include_penalties,
-        on=on,
-        at=None if at is None else str(at),
-        years=parse_years(years),
-        regulators=_as_tuple(regulators),
-        countries=_as_tuple(countries),
-        defendant=defendant,
-        rate_source=table_rates.source,
-        rate_snapshot=snapshot_label(table_rates),
-        n_records=int(len(rows)),
-    ).as_dict()
-    if "source_path" in df.attrs:
-        out.attrs["finestats"]["data_path"] = df.attrs["source_path"]
+        if k != "year":
+            out[k] = out[k].astype(str).where(out[k].notna(), NO_VALUE)
     return out
 
 
@@ -268,24 +267,51 @@ def _sort_key(s: pd.Series) -> pd.Series:
     return s.str.casefold() if s.dtype == object or pd.api.types.is_string_dtype(s) else s
 
 
+def result_meta(
+    df: pd.DataFrame, q: Query, rates: Any, what: str, n_records: int, by: Sequence[str] = ()
+) -> ResultMeta:
+    """The :class:`ResultMeta` of a result computed from ``df`` with ``q`` and ``rates``."""
+    src = source_of(df)
+    cov = coverage_mod.coverage_for(df)
+    extra = {}
+    if q.real is not None:
+        extra = {
+            "price_index": prices.describe(q.currency, prices.load_prices()),
+            "real_base_year": q.real,
+        }
+    return ResultMeta(
+        query=q,
+        what=what,
+        by=tuple(by),
+        rate_source=rates.source,
+        rate_snapshot=snapshot_label(rates),
+        rate_sha256=rates.sha256 if isinstance(rates, RateTable) else "",
+        data_path=str(src.path) if src else None,
+        data_sha256=src.sha256 if src else None,
+        n_records=int(n_records),
+        scope=coverage_mod.scope_text(cov),
+        extra=extra,
+    )
+
+
 def pivot(
     df: pd.DataFrame,
-    currency: str = "EUR",
+    currency: str | None = None,
     *,
     rows: str = "regulator",
     columns: str = "year",
-    **kwargs: Any,
+    query: Query | None = None,
+    rates: RatesArg = None,
+    **settings: Any,
 ) -> pd.DataFrame:
-    """A wide ``rows`` x ``columns`` table of totals (default regulator x year) in ``currency``,
-    with a ``Total`` column and a ``Total`` row; cells with no fine are 0. Takes the arguments
-    of :func:`totals` (except ``by``)."""
-    kwargs.pop("by", None)
-    tidy = totals(df, (rows, columns), currency, **kwargs)
-    value = f"total_{currency.lower()}"
+    """A wide ``rows`` x ``columns`` table of totals (default regulator x year) in the query's
+    currency, with a ``Total`` column and a ``Total`` row; cells with no fine are 0."""
+    settings.pop("by", None)
+    tidy = totals(df, (rows, columns), currency, query=query, rates=rates, **settings)
+    value = next(c for c in tidy.columns if str(c).startswith("total_"))
     wide = tidy.pivot_table(
         index=rows, columns=columns, values=value, aggfunc="sum", fill_value=0.0, sort=True
-    )
-    wide = wide.astype("float64")
+    ).astype("float64")
     wide.columns = [str(c) for c in wide.columns]
     wide["Total"] = wide.sum(axis=1)
     wide.loc["Total"] = wide.sum(axis=0)
@@ -303,45 +329,3 @@ def headline(table: pd.DataFrame) -> dict[str, float | int]:
         "total": float(table[f"total_{cur}"].sum()),
         "max": float(table[f"max_{cur}"].max()) if len(table) else float("nan"),
     }
-
-
-def collection_markdown(df: pd.DataFrame) -> str:
-    """Markdown tables describing the collection: records per regulator, currency and decision
-    year (all statuses), then records per status. Generated into data/README.md by ``make data``."""
-    regs = df.assign(
-        regulator=df["regulator"].astype(str),
-        currency=df["currency"].astype(str),
-    )
-    grid = regs.pivot_table(
-        index=["regulator", "currency"],
-        columns="year",
-        values="fine_id",
-        aggfunc="size",
-        fill_value=0,
-    )
-    grid = grid.sort_index(key=lambda s: s.str.casefold())
-    years = [str(y) for y in grid.columns]
-    head = ["regulator", "currency", *years, "total"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for (reg, cur), counts in grid.iterrows():
-        cells = [str(int(c)) if c else "" for c in counts]
-        lines.append("| " + " | ".join([reg, cur, *cells, str(int(counts.sum()))]) + " |")
-    col_totals = [str(int(c)) for c in grid.sum(axis=0)]
-    lines.append("| **all** | | " + " | ".join([*col_totals, f"**{len(df)}**"]) + " |")
-    status = df["status"].astype(str).value_counts().reindex(list(_STATUS_ORDER), fill_value=0)
-    lines += ["", "| status | records |", "|---|---|"]
-    lines += [f"| {s} | {int(n)} |" for s, n in status.items()]
-    n_reg, n_cur = df["regulator"].nunique(), df["currency"].nunique()
-    lines += ["", f"{len(df)} records, {n_reg} regulators, {n_cur} currencies."]
-    return "\n".join(lines) + "\n"
-
-
-_STATUS_ORDER = ("final", "provisional", "penalty", "reduced", "annulled")
-README_BEGIN = "<!-- counts:begin (generated by `make data`; do not edit) -->"
-README_END = "<!-- counts:end -->"
-
-
-def update_readme(text: str, df: pd.DataFrame) -> str:
-    """``text`` with the block between the counts markers replaced by the current counts."""
-    start, end = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
-    return text[:start] + "\n" + collection_markdown(df) + text[end:]

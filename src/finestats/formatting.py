@@ -1,0 +1,199 @@
+"""Human-facing wording and number formats, shared by the CLI, the notebooks, the charts and the
+report pages (no matplotlib here).
+
+Amounts read as ``EUR 1.5M``; conventions as ``EUR at ECB rate of decision date``; the counting
+view in words; tables for reading (no index, blanks for missing values, amounts with thousands
+separators, long text shortened on screen).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from finestats.query import YEAR_AVERAGE, Query, ResultMeta
+
+_UNITS = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
+AMOUNT_PREFIXES = ("amount_", "total_", "median_", "max_")
+#: Longest text shown in a table cell on screen (CSV files keep the whole text).
+CELL_WIDTH = 60
+
+
+def format_amount(x: float | None, currency: str = "", decimals: int = 1) -> str:
+    """A readable amount: ``1_500_000, "EUR"`` -> ``"EUR 1.5M"``; k, M, bn; trailing zeros dropped.
+
+    ``decimals`` is the most decimals shown after scaling (``7_500`` -> ``"7.5k"``, ``20e6`` ->
+    ``"20M"``). Below 1,000 the amount is rounded to whole units. NaN or None give ``"n/a"``.
+    """
+    prefix = f"{currency.upper()} " if currency else ""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    x = float(x)
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    text = f"{a:,.0f}"
+    for i, (scale, suffix) in enumerate(_UNITS):
+        if a >= scale * (1 - 0.5 * 10 ** -(decimals + 3)):
+            value = round(a / scale, decimals)
+            if value >= 1000 and i > 0:  # 999.95k -> 1M
+                scale, suffix = _UNITS[i - 1]
+                value = round(a / scale, decimals)
+            text = f"{value:,.{decimals}f}".rstrip("0").rstrip(".") + suffix
+            break
+    else:
+        if round(a) == 0:
+            sign = ""
+    return f"{prefix}{sign}{text}"
+
+
+def _query(meta: ResultMeta | Query | Mapping[str, Any] | None) -> Query:
+    if isinstance(meta, ResultMeta):
+        return meta.query
+    if isinstance(meta, Query):
+        return meta
+    return Query()
+
+
+def convention(meta: ResultMeta | Query) -> str:
+    """``"EUR at ECB rate of decision date"`` (or of a fixed date, or the annual average)."""
+    q = _query(meta)
+    day = "decision date" if q.on == "decision_date" else "announcement date"
+    if q.at is None:
+        text = f"{q.currency} at ECB rate of {day}"
+    elif q.at == YEAR_AVERAGE:
+        year = "decision year" if q.on == "decision_date" else "announcement year"
+        text = f"{q.currency} at ECB annual average rate of {year}"
+    else:
+        text = f"{q.currency} at ECB rate of {q.at}"
+    if q.real is not None:
+        text += f", in {q.real} prices"
+    return text
+
+
+def amount_axis_label(meta: ResultMeta | Query) -> str:
+    """The amount axis label: the currency and its conversion convention."""
+    return f"Amount ({convention(meta)})"
+
+
+def view_text(meta: ResultMeta | Query) -> str:
+    """The counting view in words, e.g. ``"imposed (final fines and penalties; ...)"``."""
+    q = _query(meta)
+    parts = ["final fines"]
+    if q.include_penalties:
+        parts.append("penalties")
+    if q.include_provisional:
+        parts.append("unreplaced provisional notices")
+    what = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    scope = "; declared-complete scope only" if q.complete_only else ""
+    if q.view == "effective":
+        when = f" as of {q.as_of}" if q.as_of else ""
+        return (
+            f"effective{when} (after appeals: {what}, court reductions applied, annulled and "
+            f"set-aside fines dropped{scope})"
+        )
+    return f"imposed ({what}; court outcomes not added{scope})"
+
+
+def filters_text(q: Query) -> str:
+    """The filters of a query in words (empty when none)."""
+    parts = []
+    if q.years:
+        a, b = q.years
+        parts.append(f"decided {a}" if a == b else f"decided {a}-{b}")
+    for label, values in (
+        ("regulators", q.regulators),
+        ("countries", q.countries),
+        ("sectors", q.sectors),
+    ):
+        if values:
+            parts.append(f"{label} {', '.join(values)}")
+    for label, value in (("defendant", q.defendant), ("matter", q.matter), ("article", q.article)):
+        if value:
+            parts.append(f"{label} {value}")
+    return "; ".join(parts)
+
+
+def footnote_text(meta: ResultMeta) -> str:
+    """``"ECB reference rates, snapshot YYYY-MM-DD. Counting view: ... Scope: ..."``."""
+    parts = [f"ECB reference rates, snapshot {meta.rate_snapshot or '?'}."]
+    parts.append(f"Counting view: {meta.extra.get('view_text') or view_text(meta)}.")
+    filters = filters_text(meta.query)
+    if filters:
+        parts.append(f"Filters: {filters}.")
+    if meta.scope:
+        parts.append(f"Scope: {meta.scope}")
+    return " ".join(parts)
+
+
+def shorten_text(value: Any, width: int = CELL_WIDTH) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def readable(table: pd.DataFrame, *, width: int = CELL_WIDTH) -> pd.DataFrame:
+    """A copy for reading on screen: amounts with thousands separators and no decimals, rates
+    with 6 significant digits, dates as ``YYYY-MM-DD``, blanks for missing values, long text
+    shortened (CSV exports keep everything), the index kept only when it means something."""
+    out = table.copy()
+    for col in out.columns:
+        name = str(col)
+        s = out[col]
+        if pd.api.types.is_float_dtype(s) and (
+            name.startswith(AMOUNT_PREFIXES) or name.isdigit() or name in ("Total", "amount")
+        ):
+            out[col] = s.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+        elif name in ("fx_rate", "implied_rate", "real_factor") and pd.api.types.is_float_dtype(s):
+            out[col] = s.map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = s.dt.strftime("%Y-%m-%d").fillna("")
+        elif not pd.api.types.is_numeric_dtype(s):
+            out[col] = s.astype(object).map(lambda v: "" if pd.isna(v) else shorten_text(v, width))
+    return out
+
+
+def headline_markdown(head: Mapping[str, Any]) -> str:
+    """The headline figures as a short Markdown paragraph, every value from the data escaped."""
+    cur = head["currency"]
+    lines = [
+        f"**Total: {format_amount(head['total'], cur)}** across **{head['n_fines']} fines**"
+        f" ({escape_markdown(head['convention'])}).",
+    ]
+    if head.get("largest"):
+        big = head["largest"]
+        lines.append(
+            f"Largest fine: **{format_amount(head['max'], cur)}**,"
+            f" {escape_markdown(big['regulator'])} against {escape_markdown(big['defendant'])}"
+            f" ({big['decision_date']})."
+        )
+    lines.append(
+        f"Counting view: {escape_markdown(head['view'])}; ECB rate snapshot"
+        f" {escape_markdown(head['rate_snapshot'])}."
+    )
+    if head.get("scope"):
+        lines.append(f"Scope: {escape_markdown(head['scope'])}")
+    return "\n\n".join(lines)
+
+
+_MD_SPECIAL = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]()<>#+-.!|&~\"'"})
+
+
+def escape_markdown(value: Any) -> str:
+    """Text from the data made inert in Markdown and HTML: every character that could start
+    markup (``<``, ``&``, ``*``, ``[`` ...) becomes an HTML character reference."""
+    return str(value).translate(_MD_SPECIAL)
+
+
+def pivot_for_reading(wide: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`finestats.pivot` table arranged for reading: the ``Total`` column first, the
+    ``Total`` row first, then the rows by total, largest first (ties by name)."""
+    if "Total" not in wide.columns or "Total" not in wide.index:
+        return wide
+    body = wide.drop(index="Total")
+    order = sorted(body.index, key=lambda r: (-body.at[r, "Total"], str(r).casefold()))
+    cols = ["Total", *[c for c in wide.columns if c != "Total"]]
+    out = wide.loc[["Total", *order], cols]
+    out.attrs = dict(wide.attrs)
+    return out
