@@ -5,17 +5,19 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CURRENCY ?= EUR
 OUT    ?= reports
+# JupyterLab refuses to start as root unless told; containers usually run as root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint format data report lab clean
+.PHONY: help venv test lint format data report lab strip mutation bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (finestats)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name finestats --display-name "Python 3 (finestats)" >/dev/null
 	touch $(STAMP)
 
 venv: $(STAMP)  ## create .venv and install finestats with its dev tools
@@ -32,15 +34,27 @@ test: lint  ## lint, validate the shipped data strictly, run every test
 	$(BIN)/finestats validate --strict
 	$(BIN)/python -m pytest
 
-data: $(STAMP)  ## regenerate data/processed/ from data/raw/
+data: $(STAMP)  ## regenerate data/processed/ and the counts in data/README.md from data/raw/
 	$(BIN)/finestats make-data --out data/processed --readme data/README.md
 
-report: $(STAMP)  ## render every notebook into reports/<date>-<currency>/
+report: $(STAMP)  ## render every notebook into a new folder of reports/ (reports/latest links it)
 	$(BIN)/finestats report --currency $(CURRENCY) --out $(OUT)
 
-lab: $(STAMP)  ## start JupyterLab on the project's venv
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP)  ## start JupyterLab on the notebooks, with the project's kernel
+	$(BIN)/jupyter lab --config=jupyter_server_config.py $(LAB_ROOT) notebooks/
+
+strip: $(STAMP)  ## remove outputs and execution counts from the notebooks (before committing)
+	$(BIN)/python -m finestats.notebook strip notebooks/*.ipynb
+
+mutation: $(STAMP)  ## mutation testing of the core modules (slow; writes reports/mutation.md)
+	$(BIN)/python bench/mutation.py
+
+bench: $(STAMP)  ## print the benchmark figures (load, convert, CLI, report)
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_convert.py
+	$(BIN)/python bench/bench_cli.py
+	$(BIN)/python bench/bench_report.py
 
 clean:  ## remove generated files (not data/raw)
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache .hypothesis build src/*.egg-info
 	find data/processed -type f ! -name .gitkeep -delete

@@ -21,8 +21,14 @@ from finestats.report import _notebooks, _quiet_kernel_manager, build_report, de
 
 EMPTY = {
     "cells": [
-        {"cell_type": "code", "execution_count": None, "id": "empty", "metadata": {},
-         "outputs": [], "source": []}
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "empty",
+            "metadata": {},
+            "outputs": [],
+            "source": [],
+        }
     ],
     "metadata": {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -30,7 +36,7 @@ EMPTY = {
     },
     "nbformat": 4,
     "nbformat_minor": 5,
-}  # fmt: skip
+}
 
 
 def run_empty(n: int, work: Path) -> float:
@@ -74,12 +80,15 @@ def main() -> None:
             for jobs in reports:
                 reports[jobs].append(run_report(work, jobs))
     floor = statistics.median(floors)
-    print(f"papermill, empty notebook x {n} (one after the other): {floor:6.2f} s"
-          f"  ({floor / n:.2f} s per notebook)")  # fmt: skip
+    print(
+        f"papermill, empty notebook x {n} (one after the other): {floor:6.2f} s"
+        f"  ({floor / n:.2f} s per notebook)"
+    )
     for jobs, label in ((None, f"default, {os.cpu_count()} CPUs"), (1, "jobs=1, sequential")):
         full = statistics.median(reports[jobs])
-        print(f"finestats report ({label}): {full:6.2f} s   ratio {full / floor:.2f}x"
-              f" (target <= 2x)")  # fmt: skip
+        print(
+            f"finestats report ({label}): {full:6.2f} s   ratio {full / floor:.2f}x (target <= 2x)"
+        )
 
 
 if __name__ == "__main__":

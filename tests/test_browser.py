@@ -98,13 +98,26 @@ class DevTools:
 def chromium(tmp_path_factory: pytest.TempPathFactory):
     profile = tmp_path_factory.mktemp("chromium-profile")
     proc = subprocess.Popen(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
-         f"--user-data-dir={profile}", "--remote-debugging-port=0",
-         "--window-size=1280,900", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "--window-size=1280,900",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -132,8 +145,13 @@ def _open(port: int, page: Path, screenshot: Path) -> dict[str, Any]:
     try:
         for domain in ("Page", "Runtime", "Log"):
             tools.call(f"{domain}.enable")
-        tools.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
-                   deviceScaleFactor=1, mobile=False)  # fmt: skip
+        tools.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         tools.call("Page.navigate", url=page.resolve().as_uri())
         tools.wait_for("Page.loadEventFired")
         tools.drain(0.5)
@@ -144,15 +162,32 @@ def _open(port: int, page: Path, screenshot: Path) -> dict[str, Any]:
             returnByValue=True,
         )["result"]["value"]
         title = tools.call("Runtime.evaluate", expression="document.title", returnByValue=True)
+        pwned = tools.call(
+            "Runtime.evaluate",
+            expression="JSON.stringify([document.body.dataset.pwned || null, "
+            "document.querySelectorAll('img[src=\"x\"], script:not([type])').length, "
+            "document.body.innerText])",
+            returnByValue=True,
+        )["result"]["value"]
         metrics = tools.call("Page.getLayoutMetrics")["cssContentSize"]
-        shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                          clip={"x": 0, "y": 0, "width": 1280, "scale": 1,
-                                "height": min(metrics["height"], 6000)})  # fmt: skip
+        shot = tools.call(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={
+                "x": 0,
+                "y": 0,
+                "width": 1280,
+                "scale": 1,
+                "height": min(metrics["height"], 6000),
+            },
+        )
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         return {
             "images": json.loads(images),
             "errors": tools.errors(),
             "title": title["result"]["value"],
+            "pwned": json.loads(pwned),
         }
     finally:
         tools.close()
@@ -181,3 +216,36 @@ def test_notebook_page_renders_with_every_image(
     broken = [i["src"] for i in seen["images"] if not (i["complete"] and i["width"] > 0)]
     assert broken == []
     assert shot.stat().st_size > 10_000
+
+
+HOSTILE_REGULATOR = 'ICO<img src=x onerror="document.body.dataset.pwned=1">'
+HOSTILE_DEFENDANT = "Alpha <script>document.body.dataset.pwned=2</script> Airways"
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report of records whose regulator and defendant names carry HTML and script."""
+    from finestats.report import build_report
+
+    from .conftest import DATA, rewrite
+
+    folder = tmp_path_factory.mktemp("hostile")
+    changes = {(line, "regulator"): HOSTILE_REGULATOR for line in (2, 3)}
+    changes |= {(line, "defendant"): HOSTILE_DEFENDANT for line in (2, 3)}
+    data = rewrite(DATA / "lifecycle.csv", changes, folder / "fines.csv")
+    params = {"data_path": str(data), "matter": "alpha-breach", "regulator": HOSTILE_REGULATOR}
+    return build_report("EUR", params, folder / "reports", progress=False)
+
+
+def test_html_in_the_data_never_runs(hostile_report: Path, chromium: int, tmp_path: Path) -> None:
+    pages = sorted(hostile_report.glob("*.html")) + [hostile_report.parent / "index.html"]
+    assert len(pages) >= 6
+    for page in pages:
+        seen = _open(chromium, page, tmp_path / f"{page.stem}.png")
+        pwned, injected, text = seen["pwned"]
+        assert pwned is None, page.name
+        assert injected == 0, page.name
+        if page.name == "index.html" and page.parent == hostile_report:
+            assert HOSTILE_DEFENDANT in text  # shown as text, not run
+        raw = page.read_text()
+        assert "<img src=x" not in raw and "<script>document" not in raw, page.name

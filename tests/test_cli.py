@@ -79,9 +79,8 @@ def test_summary_table_default() -> None:
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0].split()
     assert first == ["regulator", "year", "n_fines", "total_usd", "median_usd", "max_usd"]
-    assert (
-        "USD at ECB rates (of each decision_date), snapshot 2026-10-30; view imposed" in proc.stdout
-    )
+    assert "USD at ECB rate of decision date, snapshot 2026-10-30; view imposed" in proc.stdout
+    assert "\nScope: Complete for fines of EUR 1,000,000 or more" in proc.stdout
 
 
 @pytest.mark.parametrize(
@@ -101,6 +100,12 @@ def test_summary_table_default() -> None:
         ),
         (["--at", "2024-12-31"], {"at": "2024-12-31"}),
         (["--at", "year-average"], {"at": "year-average"}),
+        (
+            ["--view", "effective", "--as-of", "2024-12-31"],
+            {"view": "effective", "as_of": "2024-12-31"},
+        ),
+        (["--complete-only"], {"complete_only": True}),
+        (["--article", "6", "--sector", "telecoms"], {"article": "6", "sectors": ["telecoms"]}),
     ],
 )
 def test_summary_options_match_library(tmp_path: Path, options: list[str], kwargs: dict) -> None:
@@ -149,7 +154,18 @@ def test_summary_with_rates_file(tmp_path: Path, lifecycle_csv: Path) -> None:
     [
         (["--currency", "XYZ"], "unknown target currency 'XYZ'"),
         (["--years", "2024-2020"], "start year 2024 is after end year 2020"),
-        (["--regulator", "NOPE"], "unknown regulator NOPE: known regulators are AEPD, ANSPDCP"),
+        (["--regulator", "NOPE"], "unknown regulator NOPE: known regulators are AEPD, AKI"),
+        (["--at", "01/02/2021"], "at='01/02/2021': expected a date YYYY-MM-DD or 'year-average'"),
+        (["--at", "2021"], "at='2021': expected a date"),
+        (["--at", "Feb 3 2021"], "at='Feb 3 2021': expected a date"),
+        (["--at", "-1"], "at='-1': expected a date"),
+        (["--years", "99999999999999999999"], "expected a year such as 2021"),
+        (["--by", "regulator,regulator"], "each name once"),
+        (["--as-of", "2024-12-31"], "as_of applies to the effective view"),
+        (["--real", "2030"], "base year 2030 is outside the EUR price index"),
+        (["--real", "1e10"], "real='1e10': expected a year"),
+        (["--matter", "nope"], "unknown matter nope: known matters are"),
+        (["--sector", "banking"], "unknown sector banking"),
         (["--by", "planet"], "cannot group by planet"),
         (["--view", "imagined"], "Invalid value for '--view'"),
         (["--data", "/nonexistent.csv"], "expected an existing CSV file"),
@@ -210,5 +226,88 @@ def test_failed_run_keeps_previous_output(tmp_path: Path) -> None:
     assert out.read_bytes() == before
 
 
-def test_shipped_data_is_default(monkeypatch) -> None:
-    assert finestats.records.default_data_path() == SHIPPED
+def test_shipped_data_is_default() -> None:
+    from finestats.paths import default_fines_path
+
+    assert default_fines_path() == SHIPPED
+
+
+def test_coverage_command() -> None:
+    proc = run("coverage")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("Complete for fines of EUR 1,000,000 or more decided 2018-05-25")
+    imy = next(line for line in lines if line.startswith("IMY "))
+    assert "every fine" in imy
+    csv = run("coverage", "--format", "csv").stdout.splitlines()
+    assert csv[0].startswith(
+        "regulator,country,period,threshold_eur,laws,last_checked,records,in_scope"
+    )
+
+
+def test_summary_matter_effective_as_of_and_real(tmp_path: Path) -> None:
+    base = [
+        "summary",
+        "--by",
+        "matter",
+        "--matter",
+        "clearview-ai",
+        "--currency",
+        "GBP",
+        "--format",
+        "csv",
+    ]
+    imposed = run(*base).stdout.splitlines()
+    assert imposed[1].startswith("clearview-ai,7,")
+    eff = ["--view", "effective", "--regulator", "ICO", "--by", "regulator"]
+    before = run(*base, *eff, "--as-of", "2024-12-31")
+    assert before.returncode == 2 or before.stdout.splitlines()[1:] == []
+    after = run(*base, *eff, "--as-of", "2025-12-31").stdout.splitlines()
+    assert after[1] == "ICO,1,7552800.0,7552800.0,7552800.0"
+    real = run(
+        "summary",
+        "--by",
+        "year",
+        "--currency",
+        "EUR",
+        "--real",
+        "2024",
+        "--years",
+        "2019",
+        "--format",
+        "csv",
+    ).stdout.splitlines()
+    assert real[0] == "year,n_fines,total_eur,total_eur_real_2024,median_eur,max_eur"
+    year, n, nominal, in_2024 = real[1].split(",")[:4]
+    assert float(in_2024) / float(nominal) == pytest.approx(126.07 / 104.80, rel=1e-6)
+
+
+def test_make_data_checks_the_readme_before_writing_anything(tmp_path: Path) -> None:
+    out = tmp_path / "processed"
+    proc = run("make-data", "--out", str(out), "--readme", str(tmp_path / "missing.md"))
+    assert_clean_error(proc, "cannot read --readme", "missing.md")
+    no_marker = tmp_path / "plain.md"
+    no_marker.write_text("# no markers here\n")
+    proc = run("make-data", "--out", str(out), "--readme", str(no_marker))
+    assert_clean_error(proc, "no counts marker")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "read-only", "empty"])
+def test_unwritable_out_is_one_line(tmp_path: Path, kind: str) -> None:
+    if kind == "file":
+        target = tmp_path / "blocker"
+        target.write_text("x")
+        out = str(target / "t.csv")
+    elif kind == "read-only":
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        out = str(ro / "t.csv")
+    else:
+        out = ""
+    proc = run("summary", "--format", "csv", "--out", out)
+    if kind == "read-only" and proc.returncode == 0:  # root ignores permissions
+        pytest.skip("running as root: permissions are not enforced")
+    assert_clean_error(proc)
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr

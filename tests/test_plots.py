@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from finestats import plots
+from finestats.query import Query, meta_of
 
 matplotlib = pytest.importorskip("matplotlib")
 
@@ -19,46 +20,6 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
-
-
-@pytest.mark.parametrize(
-    ("x", "currency", "expected"),
-    [
-        (1_500_000, "EUR", "EUR 1.5M"),
-        (2_500_000_000, "EUR", "EUR 2.5bn"),
-        (7_500, "EUR", "EUR 7.5k"),
-        (20_000_000, "eur", "EUR 20M"),
-        (1_000, "GBP", "GBP 1k"),
-        (999, "SEK", "SEK 999"),
-        (0, "EUR", "EUR 0"),
-        (0.4, "EUR", "EUR 0"),
-        (-1_500_000, "USD", "USD -1.5M"),
-        (999_950, "EUR", "EUR 1M"),  # rounds up into the next unit, never "1000k"
-        (1_234_567, "EUR", "EUR 1.2M"),
-        (746_000_000, "EUR", "EUR 746M"),
-        (1_200_000_000, "", "1.2bn"),
-        (float("nan"), "EUR", "n/a"),
-    ],
-)
-def test_format_amount(x: float, currency: str, expected: str) -> None:
-    assert plots.format_amount(x, currency) == expected
-
-
-def test_format_amount_decimals() -> None:
-    assert plots.format_amount(1_250_000, "EUR", decimals=2) == "EUR 1.25M"
-    assert plots.format_amount(1_250_000, "EUR", decimals=0) == "EUR 1M"
-
-
-def test_convention_and_footnote() -> None:
-    meta = {"currency": "eur", "on": "decision_date", "at": None, "rate_snapshot": "2024-12-31",
-            "view": "imposed", "include_penalties": True}  # fmt: skip
-    assert plots.convention(meta) == "EUR at ECB rate of decision date"
-    assert plots.convention({**meta, "at": "2024-12-31"}) == "EUR at ECB rate of 2024-12-31"
-    assert "annual average" in plots.convention({**meta, "at": "year-average"})
-    assert "announcement date" in plots.convention({**meta, "on": "announced_date"})
-    foot = plots.footnote_text(meta)
-    assert "snapshot 2024-12-31" in foot and "imposed" in foot
-    assert "provisional" in plots.footnote_text({**meta, "include_provisional": True})
 
 
 def test_regulator_colors_are_stable_and_order_free() -> None:
@@ -118,24 +79,24 @@ def test_same_colour_for_a_regulator_in_every_chart(tables) -> None:
 
 
 def test_every_chart_has_title_currency_axis_and_footnote(tables) -> None:
-    from finestats.rates import convert
+    from finestats.analyses import matter_decisions, matter_events
     from finestats.summary import totals
 
     df, by_year, by_reg = tables
     ico = totals(df, "year", regulators=["ICO"])
-    clear = convert(df[df["defendant"].str.contains("Clearview")], "EUR")
+    clear = matter_decisions(df, Query(matter="clearview-ai"))
     wide = pd.DataFrame({"a": [1e6, 2e6], "b": [1.1e6, float("nan")]}, index=[2020, 2021])
     effect = pd.DataFrame(
         {"year": [2020, 2021], "total_gbp": [1e6, 2e6], "total_eur": [1.1e6, 2.3e6]}
     )
-    meta = dict(by_year.attrs["finestats"])
+    meta = meta_of(by_year)
     figs = [
         plots.stacked_by_year(by_year),
         plots.bar_by_regulator(by_reg),
         plots.regulator_over_time(ico, "ICO"),
         plots.own_vs_target(effect, "GBP", "EUR", regulator="ICO", meta=meta),
-        plots.compare_by_year(wide, "EUR", meta=meta),
-        plots.defendant_timeline(clear, "EUR", defendant="Clearview AI", meta=meta),
+        plots.compare_by_year(wide, meta=meta),
+        plots.matter_timeline(clear, matter_events(df, clear), name="clearview-ai"),
     ]
     for fig in figs:
         texts = [t.get_text() for t in fig.texts]
@@ -146,18 +107,24 @@ def test_every_chart_has_title_currency_axis_and_footnote(tables) -> None:
         assert "EUR" in labels and "ECB" in labels, labels
 
 
-def test_timeline_marks_statuses_distinctly(tables) -> None:
-    from finestats.rates import convert
+def test_matter_timeline_shows_every_decision_and_the_court_events(tables) -> None:
+    from finestats.analyses import matter_decisions, matter_events
 
     df = tables[0]
-    clear = convert(df[df["defendant"].str.contains("Clearview")], "EUR")
-    fig = plots.defendant_timeline(clear, "EUR", defendant="Clearview AI")
+    clear = matter_decisions(df, Query(matter="clearview-ai"))
+    events = matter_events(df, clear)
+    fig = plots.matter_timeline(clear, events, name="clearview-ai")
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "provisional notice (not final)" in legend
+    assert "provisional notice (not a fine)" in legend
     assert "penalty payment" in legend and "final fine" in legend
-    assert "ICO" in legend and "AEPD" not in legend  # only regulators shown
+    assert "court: set aside" in legend and "court: reinstated" in legend
+    assert "fine set aside (not counting)" in legend
+    assert {"ICO", "IMY", "CNIL", "Garante", "HDPA", "AP"} <= set(legend)
+    assert "AEPD" not in legend
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert "ICO\nEUR 20.1M" in labels  # the GBP 17m notice, labelled in EUR
+    assert any(t.startswith("IMY v Polismyndigheten") for t in labels)  # another defendant
+    assert "set aside" in labels and "reinstated" in labels
 
 
 def test_save_figure_writes_png_and_svg_deterministically(tmp_path, tables) -> None:
@@ -177,7 +144,7 @@ def test_save_figure_writes_png_and_svg_deterministically(tmp_path, tables) -> N
 
 def test_import_finestats_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, finestats, finestats.plots, finestats.report; "
+        "import sys, finestats, finestats.plots, finestats.report, finestats.cli; "
         "heavy = ('matplotlib', 'papermill', 'nbconvert'); "
         "print(any(m.split('.')[0] in heavy for m in sys.modules))"
     )

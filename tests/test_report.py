@@ -1,28 +1,32 @@
-"""finestats.report: parameter checks, the report folder, failures that keep the last good report,
-and the ``finestats report`` command."""
+"""finestats.report: the report folder and archive, failures that keep the last good report,
+crash safety, what changed since the previous report, and the ``finestats report`` command."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import finestats
-from finestats.errors import FinestatsError, RatesError, UsageError
-from finestats.records import file_sha256
-from finestats.report import ReportError, _replace_dir, build_report, check_parameters
+from finestats.errors import ReportError, UsageError
+from finestats.fileio import file_sha256
+from finestats.report import build_report, reports_in
 
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
-FINESTATS = REPO / ".venv" / "bin" / "finestats"
+from .conftest import NOTEBOOKS, RAW, rewrite
+
 STEMS = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+CLI = [sys.executable, "-m", "finestats"]
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -31,69 +35,6 @@ def _digest(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
-
-
-# -- check_parameters ------------------------------------------------------------------------
-
-
-def test_check_parameters_defaults_give_the_totals_arguments(tmp_path: Path) -> None:
-    ctx = check_parameters(output_dir=tmp_path / "new" / "dir")
-    assert ctx.output_dir.is_dir()
-    assert ctx.currency == "EUR" and ctx.years is None and ctx.regulators == []
-    kw = ctx.totals_kwargs
-    assert kw["currency"] == "EUR" and kw["view"] == "imposed" and kw["regulators"] is None
-    assert ctx.path("x.csv") == tmp_path / "new" / "dir" / "x.csv"
-
-
-def test_check_parameters_normalises() -> None:
-    ctx = check_parameters(currency="usd", start_year=2020, regulators=["ico", "CNIL"])
-    assert ctx.currency == "USD"
-    assert ctx.regulators == ["ICO", "CNIL"]
-    assert ctx.years == (2020, int(finestats.load_fines()["year"].max()))
-    assert check_parameters(end_year=2021).years[1] == 2021
-    assert check_parameters(regulator="ico").regulator == "ICO"
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "message"),
-    [
-        ({"currency": "XYZ"}, RatesError, "unknown currency 'XYZ'"),
-        ({"start_year": 2022, "end_year": 2019}, UsageError, "start year 2022 is after end year"),
-        ({"regulators": ["ICO", "NOPE"]}, UsageError, "unknown regulator NOPE: known regulators"),
-        ({"regulator": "NOPE"}, UsageError, "unknown regulator NOPE"),
-        ({"defendant": "Nobody Inc"}, UsageError, "no defendant matches 'Nobody Inc'"),
-        ({"view": "gross"}, UsageError, "unknown view 'gross'"),
-        ({"on": "filed_date"}, UsageError, "on='filed_date'"),
-        ({"at": "yesterday"}, UsageError, "at='yesterday': expected a date"),
-        ({"start_year": "twenty"}, UsageError, "start_year must be a year"),
-    ],
-)
-def test_check_parameters_fails_with_one_clear_message(kwargs, error, message) -> None:
-    with pytest.raises(error) as info:
-        check_parameters(**kwargs)
-    assert message in str(info.value)
-    assert "\n" not in str(info.value)
-
-
-def test_report_error_reads_well() -> None:
-    err = ReportError("02-x.ipynb", cell_index=5, exec_count=4, ename="ValueError",
-                      evalue="bad\nthing", kept=Path("out/failed/02-x.ipynb"))  # fmt: skip
-    assert isinstance(err, FinestatsError)
-    assert str(err) == (
-        "notebook 02-x.ipynb failed in cell 5 (In [4]): ValueError: bad thing; "
-        "executed copy kept at out/failed/02-x.ipynb"
-    )
-
-
-def test_replace_dir_moves_the_old_one_aside(tmp_path: Path) -> None:
-    final, build = tmp_path / "2024-01-01-EUR", tmp_path / ".build-x"
-    final.mkdir()
-    (final / "old.txt").write_text("old")
-    build.mkdir()
-    (build / "new.txt").write_text("new")
-    _replace_dir(build, final)
-    assert [p.name for p in final.iterdir()] == ["new.txt"]
-    assert [p.name for p in tmp_path.iterdir()] == ["2024-01-01-EUR"]
 
 
 # -- the report folder -----------------------------------------------------------------------
@@ -107,17 +48,26 @@ def test_report_folder_contents(report: Path) -> None:
     names = {p.name for p in report.iterdir()}
     for stem in STEMS:
         assert f"{stem}.ipynb" in names and f"{stem}.html" in names
-    assert {"index.html", "manifest.json", "headline.json"} <= names
+    assert {"index.html", "manifest.json", "headline.json", "counted_fines.csv"} <= names
     pngs = {n for n in names if n.endswith(".png")}
     assert len(pngs) >= 6
     assert {n.replace(".png", ".svg") for n in pngs} <= names
-    csvs = ["totals_by_regulator_year.csv", "totals_by_regulator.csv", "pivot_regulator_year.csv",
-            "conversion_audit.csv", "defendant_decisions.csv"]  # fmt: skip
+    csvs = [
+        "totals_by_regulator_year.csv",
+        "totals_by_regulator.csv",
+        "pivot_regulator_year.csv",
+        "conversion_audit.csv",
+        "matter_decisions.csv",
+        "matter_timeline.csv",
+    ]
     for csv in csvs:
         assert csv in names and csv.replace(".csv", ".meta.json") in names
-    # nothing left over beside it
-    siblings = [p.name for p in report.parent.iterdir()]
-    assert siblings == [report.name]
+    # beside it: the archive page and the link to the newest report, nothing else
+    archive = report.parent
+    assert sorted(p.name for p in archive.iterdir()) == sorted(
+        [report.name, "index.html", "latest"]
+    )
+    assert os.readlink(archive / "latest") == report.name
 
 
 @pytest.mark.slow
@@ -127,16 +77,21 @@ def test_report_csv_matches_the_library(report: Path) -> None:
     got = pd.read_csv(report / "totals_by_regulator_year.csv")
     expected = totals(finestats.load_fines(), ("regulator", "year"), "EUR")
     assert got["total_eur"].tolist() == pytest.approx(expected["total_eur"].round(2).tolist())
+    meta = json.loads((report / "totals_by_regulator_year.meta.json").read_text())
+    assert meta["scope"].startswith("Complete for fines of EUR 1,000,000 or more")
 
 
 @pytest.mark.slow
 def test_manifest(report: Path) -> None:
-    from finestats.rates import load_rates
+    from finestats.snapshots import load_rates
 
     m = json.loads((report / "manifest.json").read_text())
-    assert m["currency"] == "EUR" and m["parameters"] == {"currency": "EUR"}
-    assert m["rate_snapshot"] == f"{load_rates().snapshot_date:%Y-%m-%d}"
-    assert m["data_sha256"] == file_sha256(REPO / "data" / "raw" / "fines.csv")
+    assert m["currency"] == "EUR"
+    assert m["parameters"] == {"currency": "EUR", "data_path": str(RAW / "fines.csv")}
+    assert m["rate_snapshot"] == load_rates().snapshot_label
+    assert m["rate_sha256"] == load_rates().sha256
+    assert m["data_sha256"] == file_sha256(RAW / "fines.csv")
+    assert m["query"]["view"] == "imposed" and m["n_fines"] > 200
     assert set(m["versions"]) == {"finestats", "pandas", "matplotlib", "papermill", "nbconvert"}
     assert m["versions"]["finestats"] == finestats.__version__
     assert [nb["notebook"] for nb in m["notebooks"]] == [f"{s}.ipynb" for s in STEMS]
@@ -144,6 +99,7 @@ def test_manifest(report: Path) -> None:
         assert nb["status"] == "ok" and nb["duration_s"] > 0
         assert nb["parameters"]["currency"] == "EUR"
         assert nb["files"], nb
+    assert m["changes"]["previous"] is None
 
 
 @pytest.mark.slow
@@ -157,6 +113,8 @@ def test_index_and_notebook_pages(report: Path) -> None:
         assert "/" not in src and (report / src).is_file()
     head = json.loads((report / "headline.json").read_text())
     assert f"{head['n_fines']}" in index and "EUR" in index
+    assert "Scope: Complete for fines of EUR 1,000,000 or more" in index
+    assert "first report of this currency" in index
     for stem in STEMS:
         page = (report / f"{stem}.html").read_text()
         assert "check_parameters(" not in page  # code hidden
@@ -164,6 +122,8 @@ def test_index_and_notebook_pages(report: Path) -> None:
         assert not re.search(r'<script[^>]+src="https?:', page)  # self-contained
         executed = json.loads((report / f"{stem}.ipynb").read_text())
         assert all(c.get("execution_count") for c in executed["cells"] if c["cell_type"] == "code")
+    archive = (report.parent / "index.html").read_text()
+    assert f'href="{report.name}/index.html"' in archive
 
 
 # -- failures --------------------------------------------------------------------------------
@@ -175,9 +135,17 @@ def _broken_notebooks(tmp_path: Path) -> Path:
     shutil.copytree(NOTEBOOKS, folder)
     path = folder / "02-regulator-profile.ipynb"
     nb = json.loads(path.read_text())
-    nb["cells"].insert(3, {"cell_type": "code", "execution_count": None, "id": "boom",
-                           "metadata": {}, "outputs": [],
-                           "source": ["raise RuntimeError('boom in the profile')"]})  # fmt: skip
+    nb["cells"].insert(
+        3,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "boom",
+            "metadata": {},
+            "outputs": [],
+            "source": ["raise RuntimeError('boom in the profile')"],
+        },
+    )
     path.write_text(json.dumps(nb))
     return folder
 
@@ -185,7 +153,7 @@ def _broken_notebooks(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_failing_notebook_keeps_the_last_good_report(report: Path, tmp_path: Path) -> None:
     out = report.parent
-    before = _digest(report)
+    before = _digest(out)
     with pytest.raises(ReportError) as info:
         build_report("EUR", {}, out, progress=False, notebooks_dir=_broken_notebooks(tmp_path))
     err = info.value
@@ -194,27 +162,132 @@ def test_failing_notebook_keeps_the_last_good_report(report: Path, tmp_path: Pat
     assert err.cell_index == 4  # after the injected parameters cell
     assert "cell 4" in msg and "RuntimeError: boom in the profile" in msg
     assert err.kept is not None and err.kept.is_file()
-    assert err.kept == out / f"failed-{report.name}" / "02-regulator-profile.ipynb"
+    assert err.kept == out / f"failed-{report.name}-2" / "02-regulator-profile.ipynb"
     assert str(err.kept) in msg and "\n" not in msg
     kept = json.loads(err.kept.read_text())
     assert any(
         o.get("ename") == "RuntimeError" for c in kept["cells"] for o in c.get("outputs", [])
     )
-    # the last good report is byte-identical; no build folders are left behind
-    assert _digest(report) == before
-    assert sorted(p.name for p in out.iterdir()) == sorted([report.name, err.kept.parent.name])
     shutil.rmtree(err.kept.parent)
+    # the archive is byte-identical: same reports, same link, same page; no build folders left
+    assert _digest(out) == before
+    assert os.readlink(out / "latest") == report.name
 
 
 @pytest.mark.slow
 def test_bad_parameters_fail_before_any_kernel_starts(tmp_path: Path) -> None:
-    with pytest.raises(RatesError, match="unknown currency 'XYZ'"):
-        build_report("EUR", {"currency": "XYZ"}, tmp_path / "out", progress=False)
-    with pytest.raises(UsageError, match="unknown parameter colour"):
-        build_report("EUR", {"colour": "red"}, tmp_path / "out", progress=False)
-    with pytest.raises(UsageError, match="output_dir is set by the report"):
-        build_report("EUR", {"output_dir": "x"}, tmp_path / "out", progress=False)
+    cases = [
+        ({"currency": "XYZ"}, "currency='XYZ': the rate table"),
+        ({"colour": "red"}, "unknown parameter colour"),
+        ({"output_dir": "x"}, "output_dir is set by the report"),
+        ({"include_provisional": "False"}, "include_provisional='False': expected true or false"),
+        ({"start_year": 1e10}, "start_year=10000000000.0: expected a year"),
+        ({"start_year": 2030}, "no fines match these parameters: the data covers decisions of"),
+        ({"at": "01/02/2021"}, "at='01/02/2021'"),
+    ]
+    for params, message in cases:
+        with pytest.raises(finestats.FinestatsError, match=re.escape(message)):
+            build_report("EUR", params, tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+    with pytest.raises(UsageError, match="--out is empty"):
+        build_report("EUR", {}, "", progress=False)
+
+
+# -- the archive: a second run, what changed, pruning, crash safety -----------------------
+
+
+def _small_data(tmp_path: Path, changes: dict | None = None) -> Path:
+    """The lifecycle fixture as a fines.csv of its own (fast reports)."""
+    folder = tmp_path / "data"
+    folder.mkdir(exist_ok=True)
+    src = Path(__file__).parent / "data" / "lifecycle.csv"
+    return rewrite(src, changes or {}, folder / "fines.csv")
+
+
+@pytest.mark.slow
+def test_archive_keeps_every_run_and_says_what_changed(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    data = _small_data(tmp_path)
+    params = {"data_path": str(data), "matter": "alpha-breach"}
+    first = build_report("EUR", params, out, progress=False, jobs=4)
+    again = build_report("EUR", params, out, progress=False, jobs=4)
+    assert again.name == f"{first.name}-2"
+    assert json.loads((again / "manifest.json").read_text())["changes"] == {
+        "previous": first.name,
+        "added": 0,
+        "changed": 0,
+        "removed": 0,
+        "total_before": pytest.approx(9_500_000 + 20e6 / 0.90915),
+        "total_after": pytest.approx(9_500_000 + 20e6 / 0.90915),
+    }
+    assert "Nothing changed since" in (again / "index.html").read_text()
+    # the data changes: Beta's fine is corrected, Delta's removed
+    renamed = {(7, "fine_id"): "cnil-2021-delta-b", (8, "supersedes"): "cnil-2021-delta-b"}
+    _small_data(tmp_path, {(4, "amount"): "20173600", **renamed})
+    third = build_report("EUR", params, out, progress=False, jobs=4, keep=2)
+    changes = pd.read_csv(third / "changes.csv", keep_default_na=False)
+    assert changes[["fine_id", "change", "fields"]].values.tolist() == [
+        ["cnil-2021-delta-b", "added", ""],
+        ["cnil-2021-delta", "removed", ""],
+        ["imy-2021-beta", "changed", "amount"],
+    ]
+    assert changes["delta_eur"].tolist() == pytest.approx([3_000_000, -3_000_000, 1_000_000])
+    assert "1 added, 1 changed, 1 removed" in (third / "index.html").read_text()
+    # --keep 2: the oldest report is gone, the link points to the newest
+    assert [m["report"] for m in reports_in(out)] == [again.name, third.name]
+    assert os.readlink(out / "latest") == third.name
+    archive = (out / "index.html").read_text()
+    assert third.name in archive and again.name in archive and f'"{first.name}/' not in archive
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_the_previous_report_and_is_cleaned_up(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    data = _small_data(tmp_path)
+    first = build_report(
+        "EUR", {"data_path": str(data), "matter": "alpha-breach"}, out, progress=False
+    )
+    before = _digest(first)
+    proc = subprocess.Popen(
+        [*CLI, "report", "--out", str(out), "-p", f"data_path={data}", "-p", "matter=alpha-breach"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".build-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # kernels are running
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert os.readlink(out / "latest") == first.name and _digest(first) == before
+    assert list(out.glob(".build-*"))  # the leftovers of the killed run
+    second = build_report(
+        "EUR", {"data_path": str(data), "matter": "alpha-breach"}, out, progress=False
+    )
+    assert not list(out.glob(".build-*")) and not list(out.glob(".logs-*"))
+    assert os.readlink(out / "latest") == second.name
+
+
+@pytest.mark.slow
+def test_relative_finestats_data_is_resolved_once(tmp_path: Path) -> None:
+    data = _small_data(tmp_path)
+    env = {**os.environ, "FINESTATS_DATA": "data/fines.csv"}
+    proc = subprocess.run(
+        [*CLI, "report", "--out", "reports", "--quiet", "-p", "matter=alpha-breach"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "reports" / "latest" / "manifest.json").read_text())
+    assert manifest["data_file"] == str(data)
+    assert manifest["data_sha256"] == file_sha256(data)
+    assert manifest["n_fines"] == 5  # the fixture's counted fines, read by the kernels too
+    totals_csv = pd.read_csv(tmp_path / "reports" / "latest" / "totals_by_regulator.csv")
+    assert totals_csv["n_fines"].sum() == 5
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -226,18 +299,41 @@ def test_cli_report_with_parameters(tmp_path: Path) -> None:
 
     out = tmp_path / "reports"
     proc = subprocess.run(  # a relative --out, as `make report` passes it
-        [str(FINESTATS), "report", "--currency", "USD", "--out", "reports", "--quiet",
-         "-p", "start_year=2020", "-p", "end_year=2022", "-p", "regulator=CNIL"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
-    )  # fmt: skip
+        [
+            *CLI,
+            "report",
+            "--currency",
+            "USD",
+            "--out",
+            "reports",
+            "-p",
+            "start_year=2020",
+            "-p",
+            "end_year=2022",
+            "-p",
+            "regulator=CNIL",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
-    folders = [p for p in out.iterdir()]
+    folders = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink()]
     assert len(folders) == 1 and folders[0].name.endswith("-USD")
-    assert proc.stdout.strip() == f"report written to {folders[0].resolve()}"
-    assert "[1/4]" not in proc.stderr  # --quiet
+    assert proc.stdout.strip() == f"report written to {folders[0]}"
+    progress = proc.stderr.splitlines()
+    assert sum(
+        bool(re.match(r"  \[\d/\d\] \S+ \(\d+\.\d s\) ok$", line)) for line in progress
+    ) == len(STEMS)
     manifest = json.loads((folders[0] / "manifest.json").read_text())
-    assert manifest["parameters"] == {"currency": "USD", "start_year": 2020, "end_year": 2022,
-                                      "regulator": "CNIL"}  # fmt: skip
+    assert manifest["parameters"] == {
+        "currency": "USD",
+        "start_year": 2020,
+        "end_year": 2022,
+        "regulator": "CNIL",
+        "data_path": str(RAW / "fines.csv"),
+    }
     by_nb = {nb["notebook"][:2]: nb["parameters"] for nb in manifest["notebooks"]}
     assert "regulator" in by_nb["02"] and "regulator" not in by_nb["01"]
     wide = pd.read_csv(folders[0] / "pivot_regulator_year.csv", index_col="regulator")
@@ -246,13 +342,23 @@ def test_cli_report_with_parameters(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cli_report_bad_currency_exits_2_with_one_line(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [str(FINESTATS), "report", "--currency", "XYZ", "--out", str(tmp_path / "r"), "--quiet"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "unknown currency 'XYZ'" in lines[0]
-    assert "Traceback" not in proc.stderr
+def test_cli_report_bad_input_exits_2_with_one_line(tmp_path: Path) -> None:
+    for args, message in (
+        (["--currency", "XYZ"], "currency='XYZ'"),
+        (
+            ["-p", "include_provisional=False"],
+            "include_provisional='False': expected true or false",
+        ),
+        (["-p", "start_year=1e10"], "expected a year"),
+    ):
+        proc = subprocess.run(
+            [*CLI, "report", *args, "--out", str(tmp_path / "r"), "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], lines
+        assert "Traceback" not in proc.stderr
     assert not (tmp_path / "r").exists()

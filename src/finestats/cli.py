@@ -1,8 +1,9 @@
-"""The ``finestats`` command line: validate, rates info, summary, convert, make-data, report.
+"""The ``finestats`` command line: validate, coverage, rates info/update, summary, convert,
+make-data, report.
 
-Bad input or arguments exit 2 with one readable message on stderr and no traceback; any other
-exception is a bug and keeps its traceback. Heavy packages (matplotlib, papermill) are imported
-only by ``report``.
+Bad input, arguments or files exit 2 with one readable message on stderr and no traceback; any
+other exception is a bug and keeps its traceback. Heavy packages (matplotlib, papermill) are
+imported only by ``report``; the network only by ``rates update``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 
+from finestats import paths
+from finestats.collection import coverage_table, update_readme
+from finestats.conversion import convert
+from finestats.coverage import coverage_for, coverage_path, load_coverage, scope_text
 from finestats.errors import FinestatsError, UsageError
+from finestats.events import events_for
+from finestats.export import export_csv, to_csv_text
+from finestats.fileio import atomic_write_text
+from finestats.formatting import convention, view_text
+from finestats.query import DATE_COLUMNS, VIEWS, Query, ResultMeta, attach, meta_of
+from finestats.rate_updates import ECB_ZIP_URL, update
+from finestats.rates import RateTable
+from finestats.records import load_fines, validate_file
+from finestats.snapshots import bundled_snapshot, load_rates, newest_snapshot, stored_snapshots
+from finestats.summary import GROUP_KEYS, result_meta, totals
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -42,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except BrokenPipeError:  # e.g. `finestats summary | head`
+        sys.exit(0)
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -50,8 +68,8 @@ def main(argv: list[str] | None = None) -> None:
 def cli() -> None:
     """finestats: regulatory fines across currencies, counted carefully.
 
-    Records come from data/raw/fines.csv (or --data / $FINESTATS_DATA); rates from the ECB
-    reference-rate snapshot shipped offline (or --rates PATH to an ECB eurofxref-hist file).
+    Records come from data/raw/fines.csv (or --data / $FINESTATS_DATA); rates from the newest ECB
+    reference-rate snapshot available offline (or --rates PATH to an ECB eurofxref-hist file).
     """
 
 
@@ -62,43 +80,134 @@ data_option = click.option(
     "data_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Fine records CSV (default: $FINESTATS_DATA or data/raw/fines.csv).",
+    help="Fine records CSV (default: $FINESTATS_DATA or data/raw/fines.csv); events.csv and "
+    "coverage.csv beside it are used too.",
 )
 rates_option = click.option(
     "--rates",
     "rates_path",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="ECB eurofxref-hist .csv or .zip (default: the offline snapshot); 'forex' for live.",
-)
-on_option = click.option(
-    "--on",
-    type=click.Choice(["decision_date", "announced_date"]),
-    default="decision_date",
-    show_default=True,
-    help="Which date's ECB fixing converts each fine.",
-)
-at_option = click.option(
-    "--at",
-    default=None,
-    metavar="DATE|year-average",
-    help="Convert every fine at one date's rates (YYYY-MM-DD), or at its year's average rate.",
+    metavar="PATH|bundled|forex",
+    help="ECB eurofxref-hist .csv or .zip (default: the newest snapshot available offline); "
+    "'bundled' for the one shipped with the package; 'forex' for live rates.",
 )
 
 
-def _rates_arg(rates_path: Path | None) -> Any:
-    if rates_path is None:
+def query_options(func: Any) -> Any:
+    """The selection and conversion options of summary (one per :class:`Query` setting)."""
+    options = [
+        click.option("--currency", "-c", default="EUR", show_default=True, help="Target currency."),
+        click.option(
+            "--view",
+            type=click.Choice(VIEWS),
+            default="imposed",
+            show_default=True,
+            help="imposed: what regulators decided; effective: after appeals.",
+        ),
+        click.option(
+            "--as-of",
+            "as_of",
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="Effective view: what stood on that date (records and court events up to it).",
+        ),
+        click.option(
+            "--include-provisional",
+            is_flag=True,
+            help="Count notices of intent that no final fine replaced.",
+        ),
+        click.option("--no-penalties", is_flag=True, help="Leave out overdue penalty payments."),
+        click.option(
+            "--complete-only",
+            is_flag=True,
+            help="Only fines inside the declared scope (coverage.csv).",
+        ),
+        click.option(
+            "--years", default=None, metavar="YYYY[-YYYY]", help="Decision years, inclusive."
+        ),
+        click.option("--regulator", "regulators", multiple=True, help="Only these (repeatable)."),
+        click.option(
+            "--country", "countries", multiple=True, help="ISO country codes (repeatable)."
+        ),
+        click.option(
+            "--defendant", default=None, help="Case-insensitive substring of the defendant."
+        ),
+        click.option("--matter", default=None, help="One matter, e.g. clearview-ai."),
+        click.option("--sector", "sectors", multiple=True, help="Only these sectors (repeatable)."),
+        click.option(
+            "--article", default=None, help="Fines citing this article, e.g. 6 or 5(1)(f)."
+        ),
+        click.option(
+            "--on",
+            type=click.Choice(DATE_COLUMNS),
+            default="decision_date",
+            show_default=True,
+            help="Which date's ECB fixing converts each fine.",
+        ),
+        click.option(
+            "--at",
+            default=None,
+            metavar="YYYY-MM-DD|year-average",
+            help="Convert every fine at one date's rates, or at its year's average rate.",
+        ),
+        click.option(
+            "--real",
+            default=None,
+            metavar="YYYY",
+            help="Also express the totals in that year's prices (consumer price index).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _query(kw: dict[str, Any]) -> Query:
+    """A :class:`Query` from the CLI options (every value parsed strictly by Query)."""
+    return Query(
+        currency=kw["currency"],
+        view=kw["view"],
+        as_of=kw["as_of"],
+        include_provisional=kw["include_provisional"],
+        include_penalties=not kw["no_penalties"],
+        complete_only=kw["complete_only"],
+        years=kw["years"],
+        regulators=_split(kw["regulators"]),
+        countries=_split(kw["countries"]),
+        defendant=kw["defendant"],
+        matter=kw["matter"],
+        sectors=_split(kw["sectors"]),
+        article=kw["article"],
+        on=kw["on"],
+        at=kw["at"],
+        real=None if kw["real"] is None else _year_text(kw["real"]),
+    )
+
+
+def _year_text(value: str) -> Any:
+    return int(value) if value.strip().isdigit() and len(value.strip()) == 4 else value
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for raw in values for v in raw.split(",") if v.strip()]
+
+
+def _out_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """``--out``: a path that is not empty (click would read '' as the current folder)."""
+    if value is None:
         return None
-    return "forex" if str(rates_path) == "forex" else rates_path
+    if value.strip() == "":
+        raise UsageError(f"--{param.name}: an empty path; give a file or folder name")
+    return Path(value)
 
 
-def _load(data_path: Path | None):
-    from finestats.records import load_fines
+def _rates_arg(value: str | None) -> Any:
+    if value is None or value.strip().lower() in ("forex", "bundled"):
+        return value
+    return paths.absolute(value)
 
-    return load_fines(data_path)
 
-
-# -- validate --------------------------------------------------------------------------------
+# -- validate, coverage ----------------------------------------------------------------------
 
 
 @cli.command(context_settings=CONTEXT)
@@ -106,24 +215,53 @@ def _load(data_path: Path | None):
 @click.option(
     "--strict",
     is_flag=True,
-    help="Also run the curation checks (sources, duplicates,"
-    " stale notices of intent, amounts above EUR 1bn).",
+    help="Also run the curation checks (sources, block list, duplicates, stale notices, "
+    "extended columns, amounts above EUR 1bn).",
 )
 def validate(path: Path | None, strict: bool) -> None:
-    """Validate a fine records file; print one summary line, or every problem and exit 2."""
-    from finestats.records import default_data_path, validate_file
-
+    """Validate a fine records file and the events.csv and coverage.csv beside it."""
     df, warns = validate_file(path, strict=strict)
     for w in warns:
         click.echo(f"finestats: warning: {w}", err=True)
+    events = events_for(df)
+    cov = coverage_for(df)
     first, last = df["decision_date"].min(), df["decision_date"].max()
-    name = path or default_data_path()
+    name = paths.fines_path(path)
+    extra = []
+    if events is not None:
+        extra.append(f"{len(events)} court events valid")
+    if cov is not None:
+        extra.append(f"coverage of {cov['regulator'].nunique()} regulators valid")
     click.echo(
         f"{name}: {len(df)} records valid{' (strict)' if strict else ''}; "
         f"{df['regulator'].nunique()} regulators, {df['currency'].nunique()} currencies "
         f"({', '.join(sorted(df['currency'].astype(str).unique()))}), "
-        f"decisions {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+        f"decisions {first:%Y-%m-%d} to {last:%Y-%m-%d}" + "".join(f"; {x}" for x in extra)
     )
+
+
+@cli.command("coverage", context_settings=CONTEXT)
+@data_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+def coverage_cmd(data_path: Path | None, fmt: str) -> None:
+    """The declared scope: per regulator, the period, threshold and laws claimed complete, when and
+    how that was checked, and the records inside it."""
+    df = load_fines(data_path)
+    path = coverage_path(paths.fines_path(data_path))
+    if not path.is_file():
+        raise UsageError(
+            f"no coverage.csv beside {paths.fines_path(data_path)}: the records are a sample"
+        )
+    cov = load_coverage(path)
+    table = coverage_table(df, cov)
+    if fmt == "csv":
+        click.echo(to_csv_text(table), nl=False)
+        return
+    click.echo(scope_text(cov))
+    click.echo("")
+    click.echo(render_table(table.drop(columns=["method"])), nl=False)
 
 
 # -- rates -----------------------------------------------------------------------------------
@@ -131,52 +269,55 @@ def validate(path: Path | None, strict: bool) -> None:
 
 @cli.group(context_settings=CONTEXT)
 def rates() -> None:
-    """ECB reference rates (units of currency per 1 EUR)."""
+    """ECB reference rates (units of currency per 1 EUR): snapshots and updates."""
 
 
 @rates.command("info", context_settings=CONTEXT)
 @rates_option
-def rates_info(rates_path: Path | None) -> None:
-    """Source, snapshot date, first and last fixing, and each currency's date range."""
-    from finestats.rates import RateTable, load_rates
-
+def rates_info(rates_path: str | None) -> None:
+    """The rate table in use (source, snapshot date, currencies) and the snapshots available."""
     table = load_rates(_rates_arg(rates_path))
+    click.echo(f"source:        {table.source}")
     if not isinstance(table, RateTable):
-        click.echo(f"source:        {table.source}")
         click.echo("snapshot date: none (live source: rates are fetched per date, then cached)")
         return
-    info = table.info()
-    click.echo(f"source:        {table.source}")
-    click.echo(f"snapshot date: {table.snapshot_date:%Y-%m-%d} (last fixing)")
+    click.echo(f"snapshot date: {table.snapshot_label} (last fixing)")
+    click.echo(f"sha256:        {table.sha256}")
     click.echo(
-        f"fixings:       {table.frame.index.min():%Y-%m-%d} to {table.frame.index.max():%Y-%m-%d}"
-        f" ({len(table.frame)} days)"
+        f"fixings:       {table.frame.index.min():%Y-%m-%d} to {table.snapshot_label} "
+        f"({len(table.frame)} days)"
     )
+    bundled, newest = bundled_snapshot(), newest_snapshot()
+    click.echo(f"bundled:       {bundled.snapshot_date} ({bundled.source})")
+    for snap in stored_snapshots():
+        mark = " (default)" if snap == newest else ""
+        click.echo(
+            f"update:        {snap.snapshot_date} downloaded {snap.downloaded} "
+            f"from {snap.url}{mark}"
+        )
+    info = table.info()
     click.echo(f"currencies:    {len(info)}")
-    shown = info.copy()
-    for col in shown.columns:
-        if pd_is_datetime(shown[col]):
-            shown[col] = shown[col].dt.strftime("%Y-%m-%d")
-    click.echo(shown.to_string(index=False))
+    for col in ("first_fixing", "last_fixing"):
+        info[col] = info[col].dt.strftime("%Y-%m-%d")
+    click.echo(info.to_string(index=False))
 
 
-def pd_is_datetime(s: Any) -> bool:
-    import pandas as pd
+@rates.command("update", context_settings=CONTEXT)
+@click.option(
+    "--url", default=None, help="Where to download the ECB history zip (default: the ECB)."
+)
+@click.option(
+    "--timeout", default=30.0, show_default=True, type=float, help="Seconds per network step."
+)
+def rates_update(url: str | None, timeout: float) -> None:
+    """Download the ECB's full rate history, verify it and keep it as the newest snapshot."""
+    snap = update(url or ECB_ZIP_URL, timeout=timeout)
+    click.echo(
+        f"rates updated: snapshot {snap.snapshot_date} (sha256 {snap.sha256[:12]}) in {snap.path}"
+    )
 
-    return bool(pd.api.types.is_datetime64_any_dtype(s))
 
-
-def pd_is_numeric(s: Any) -> bool:
-    import pandas as pd
-
-    return bool(pd.api.types.is_numeric_dtype(s))
-
-
-# -- summary ---------------------------------------------------------------------------------
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [v.strip() for raw in values for v in raw.split(",") if v.strip()]
+# -- summary, convert ------------------------------------------------------------------------
 
 
 @cli.command(context_settings=CONTEXT)
@@ -184,29 +325,9 @@ def _split(values: tuple[str, ...]) -> list[str]:
     "--by",
     default="regulator,year",
     show_default=True,
-    help="Group keys, comma separated: regulator, country, year, defendant, currency, status.",
+    help="Group keys, comma separated: " + ", ".join(GROUP_KEYS) + ".",
 )
-@click.option("--currency", "-c", default="EUR", show_default=True, help="Target currency.")
-@click.option(
-    "--view",
-    type=click.Choice(["imposed", "effective"]),
-    default="imposed",
-    show_default=True,
-    help="imposed: what regulators decided; effective: after "
-    "appeals (reduced amounts, annulled fines dropped).",
-)
-@click.option(
-    "--include-provisional",
-    is_flag=True,
-    help="Count notices of intent that no final fine replaced.",
-)
-@click.option("--no-penalties", is_flag=True, help="Leave out overdue penalty payments.")
-@click.option("--years", default=None, metavar="YYYY[-YYYY]", help="Decision years, inclusive.")
-@click.option("--regulator", "regulators", multiple=True, help="Only these (repeatable).")
-@click.option("--country", "countries", multiple=True, help="ISO country codes (repeatable).")
-@click.option("--defendant", default=None, help="Case-insensitive substring of the defendant.")
-@on_option
-@at_option
+@query_options
 @rates_option
 @data_option
 @click.option(
@@ -215,74 +336,88 @@ def _split(values: tuple[str, ...]) -> list[str]:
     type=click.Choice(["table", "csv", "json"]),
     default="table",
     show_default=True,
-    help="Output format.",
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=_out_path,
     help="Write to FILE atomically (csv also writes FILE's .meta.json sidecar).",
+)
+@click.option(
+    "--keep-formulas",
+    is_flag=True,
+    help="CSV: do not neutralise text cells that start like a formula.",
 )
 def summary(
     by: str,
-    currency: str,
-    view: str,
-    include_provisional: bool,
-    no_penalties: bool,
-    years: str | None,
-    regulators: tuple[str, ...],
-    countries: tuple[str, ...],
-    defendant: str | None,
-    on: str,
-    at: str | None,
-    rates_path: Path | None,
+    rates_path: str | None,
     data_path: Path | None,
     fmt: str,
     out: Path | None,
+    keep_formulas: bool,
+    **kw: Any,
 ) -> None:
     """Totals by regulator and year (or other keys) in one currency."""
-    from finestats.summary import totals
+    query = _query(kw)
+    table = totals(load_fines(data_path), _split((by,)), query=query, rates=_rates_arg(rates_path))
+    _emit(table, fmt, out, not keep_formulas)
 
-    df = _load(data_path)
-    table = totals(
-        df,
-        by=_split((by,)),
-        currency=currency,
-        view=view,  # type: ignore[arg-type]
-        include_provisional=include_provisional,
-        include_penalties=not no_penalties,
-        years=years,
-        regulators=_split(regulators),
-        countries=_split(countries),
-        defendant=defendant,
-        on=on,
-        at=at,
-        rates=_rates_arg(rates_path),
+
+@cli.command("convert", context_settings=CONTEXT)
+@click.option("--to", "to", default="EUR", show_default=True, help="Target currency.")
+@click.option("--on", type=click.Choice(DATE_COLUMNS), default="decision_date", show_default=True)
+@click.option("--at", default=None, metavar="YYYY-MM-DD|year-average")
+@rates_option
+@data_option
+@click.option(
+    "--out",
+    required=True,
+    callback=_out_path,
+    help="CSV file to write (with its .meta.json sidecar).",
+)
+@click.option(
+    "--keep-formulas", is_flag=True, help="Do not neutralise text cells that start like a formula."
+)
+def convert_cmd(
+    to: str,
+    on: str,
+    at: str | None,
+    rates_path: str | None,
+    data_path: Path | None,
+    out: Path,
+    keep_formulas: bool,
+) -> None:
+    """Every record with its converted amount, rate, fixing date and rate source."""
+    table = normalized(
+        load_fines(data_path), Query(currency=to, on=on, at=at), _rates_arg(rates_path)
     )
-    _emit(table, fmt, out, data_path)
+    export_csv(table, out, neutralise_formulas=not keep_formulas)
+    click.echo(f"wrote {out} ({len(table)} records in {to.upper()})", err=True)
 
 
-def _emit(table: Any, fmt: str, out: Path | None, data_path: Path | None) -> None:
-    from finestats.export import atomic_write_text, export_csv, to_csv_text
+def normalized(df: pd.DataFrame, query: Query, rates_arg: Any = None) -> pd.DataFrame:
+    """All records converted to the query's currency, with the audit columns and metadata."""
+    table_rates = load_rates(rates_arg)
+    out = convert(df, query.currency, on=query.on, at=query.at, rates=table_rates)
+    meta = result_meta(df, query, table_rates, "all records (no counting rules applied)", len(df))
+    return attach(out, meta)
 
+
+def _emit(table: pd.DataFrame, fmt: str, out: Path | None, neutralise: bool) -> None:
     if fmt == "csv":
         if out is not None:
-            export_csv(table, out, data_path=data_path)
+            export_csv(table, out, neutralise_formulas=neutralise)
             click.echo(f"wrote {out} ({len(table)} rows) and its .meta.json", err=True)
             return
-        click.echo(to_csv_text(table), nl=False)
+        click.echo(to_csv_text(table, neutralise_formulas=neutralise), nl=False)
         return
     if fmt == "json":
-        text = json.dumps(
-            {
-                "meta": table.attrs.get("finestats", {}),
-                "rows": json.loads(table.to_json(orient="records", date_format="iso")),
-            },
-            indent=2,
-            ensure_ascii=False,
-            default=str,
-        )
-        text += "\n"
+        meta = meta_of(table)
+        doc = {
+            "meta": meta.as_dict() if meta else {},
+            "rows": json.loads(table.to_json(orient="records", date_format="iso")),
+        }
+        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
     else:
         text = render_table(table)
     if out is not None:
@@ -292,74 +427,24 @@ def _emit(table: Any, fmt: str, out: Path | None, data_path: Path | None) -> Non
         click.echo(text, nl=False)
 
 
-def render_table(table: Any) -> str:
+def render_table(table: pd.DataFrame) -> str:
     """An aligned plain-text table with thousands separators, plus a note on what was counted."""
     shown = table.copy()
     for col in shown.columns:
         if str(col).startswith(("total_", "median_", "max_", "amount_")):
             shown[col] = shown[col].map("{:,.0f}".format)
-        elif not pd_is_numeric(shown[col]):  # text reads better left-aligned
+        elif not pd.api.types.is_numeric_dtype(shown[col]):  # text reads better left-aligned
             width = max(len(str(col)), int(shown[col].astype(str).str.len().max() or 0))
             shown[col] = shown[col].astype(str).str.ljust(width)
             shown = shown.rename(columns={col: str(col).ljust(width)})
     body = shown.to_string(index=False) if len(shown) else "(no fines match)"
-    meta = table.attrs.get("finestats", {})
-    note = (
-        f"{meta.get('currency', '')} at ECB rates "
-        f"({'at ' + meta['at'] if meta.get('at') else 'of each ' + meta.get('on', '')}), "
-        f"snapshot {meta.get('rate_snapshot', '?')}; view {meta.get('view', '?')}"
-        f"{', provisional notices included' if meta.get('include_provisional') else ''}"
-        f"{'' if meta.get('include_penalties', True) else ', penalties excluded'}"
-    )
-    return f"{body}\n\n{note}\n"
+    meta = meta_of(table)
+    return f"{body}\n\n{_note(meta)}\n" if meta else f"{body}\n"
 
 
-# -- convert ---------------------------------------------------------------------------------
-
-
-@cli.command("convert", context_settings=CONTEXT)
-@click.option("--to", "to", default="EUR", show_default=True, help="Target currency.")
-@on_option
-@at_option
-@rates_option
-@data_option
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="CSV file to write (with its .meta.json sidecar).",
-)
-def convert_cmd(
-    to: str,
-    on: str,
-    at: str | None,
-    rates_path: Path | None,
-    data_path: Path | None,
-    out: Path,
-) -> None:
-    """Every record with its converted amount, rate, fixing date and rate source."""
-    from finestats.export import export_csv
-
-    table = normalized(_load(data_path), to, on=on, at=at, rates=_rates_arg(rates_path))
-    export_csv(table, out, data_path=data_path)
-    click.echo(f"wrote {out} ({len(table)} records in {to.upper()})", err=True)
-
-
-def normalized(df: Any, to: str, **kw: Any) -> Any:
-    """All records converted to ``to`` with their audit columns and export metadata."""
-    from finestats.rates import convert, load_rates, snapshot_label
-
-    table_rates = load_rates(kw.pop("rates", None))
-    out = convert(df, to, rates=table_rates, **kw)
-    out.attrs["finestats"] = {
-        "currency": to.upper(),
-        "on": kw.get("on", "decision_date"),
-        "at": kw.get("at"),
-        "view": "all records (no counting rules applied)",
-        "rate_source": table_rates.source,
-        "rate_snapshot": snapshot_label(table_rates),
-    }
-    return out
+def _note(meta: ResultMeta) -> str:
+    text = f"{convention(meta)}, snapshot {meta.rate_snapshot}; view {view_text(meta)}"
+    return text + (f"\nScope: {meta.scope}" if meta.scope else "")
 
 
 # -- make-data -------------------------------------------------------------------------------
@@ -368,9 +453,9 @@ def normalized(df: Any, to: str, **kw: Any) -> Any:
 @cli.command("make-data", context_settings=CONTEXT)
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data/processed"),
-    show_default=True,
+    default=None,
+    callback=_out_path,
+    help="Folder for the processed files (default: data/processed of the project).",
 )
 @click.option(
     "--readme",
@@ -381,33 +466,38 @@ def normalized(df: Any, to: str, **kw: Any) -> Any:
 @data_option
 @rates_option
 def make_data(
-    out: Path, readme: Path | None, data_path: Path | None, rates_path: Path | None
+    out: Path | None, readme: Path | None, data_path: Path | None, rates_path: str | None
 ) -> None:
     """Regenerate data/processed/: normalized records (EUR) and totals in EUR, USD, GBP, SEK."""
-    from finestats.export import atomic_write_text, export_csv
-    from finestats.rates import load_rates
-    from finestats.summary import totals, update_readme
-
-    df = _load(data_path)
+    df = load_fines(data_path)
+    readme_text = _readme_text(readme, df) if readme is not None else None  # checked before writing
     table_rates = load_rates(_rates_arg(rates_path))
+    folder = out or paths.processed_dir()
     written = [
         export_csv(
-            normalized(df, "EUR", rates=table_rates),
-            out / "fines_normalized.csv",
-            data_path=data_path,
+            normalized(df, Query(currency="EUR"), table_rates), folder / "fines_normalized.csv"
         )
     ]
     for cur in ("EUR", "USD", "GBP", "SEK"):
         table = totals(df, ("regulator", "year"), cur, rates=table_rates)
-        path = out / f"totals_by_regulator_year_{cur.lower()}.csv"
-        written.append(export_csv(table, path, data_path=data_path))
-    if readme is not None:
-        text = readme.read_text(encoding="utf-8")
-        new = update_readme(text, df)
-        if new != text:
-            written.append(atomic_write_text(readme, new))
+        written.append(export_csv(table, folder / f"totals_by_regulator_year_{cur.lower()}.csv"))
+    if readme is not None and readme_text is not None:
+        written.append(atomic_write_text(readme, readme_text))
     for p in written:
         click.echo(f"wrote {p}")
+
+
+def _readme_text(readme: Path, df: pd.DataFrame) -> str | None:
+    """The README with fresh counts, or None if unchanged; a missing file or marker is an error."""
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read --readme {readme}: {exc.strerror or exc}") from None
+    try:
+        new = update_readme(text, df, coverage_for(df))
+    except ValueError as exc:
+        raise UsageError(f"--readme {readme}: {exc}; add the counts markers first") from None
+    return new if new != text else None
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -421,17 +511,24 @@ def make_data(
     "params",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Notebook parameter (repeatable); VALUE is read as JSON when it parses.",
+    help="Notebook parameter (repeatable); VALUE is read as JSON when it parses "
+    '(true, false, 2021, ["ICO"]), else as text.',
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
+    default="reports",
     show_default=True,
+    callback=_out_path,
+    help="The report archive: each run adds a folder; latest and index.html are updated.",
 )
-@click.option("--quiet", is_flag=True, help="No progress display.")
-def report(currency: str, params: tuple[str, ...], out: Path, quiet: bool) -> None:
-    """Render every notebook with papermill into OUT/<YYYY-MM-DD>-<currency>/."""
+@click.option(
+    "--keep", type=click.IntRange(min=1), default=None, help="Keep only the newest N reports."
+)
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+def report(
+    currency: str, params: tuple[str, ...], out: Path, keep: int | None, quiet: bool
+) -> None:
+    """Render every notebook with papermill into a new folder of OUT."""
     from finestats.report import build_report
 
     parsed: dict[str, Any] = {}
@@ -439,11 +536,15 @@ def report(currency: str, params: tuple[str, ...], out: Path, quiet: bool) -> No
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"bad parameter {item!r}: expected NAME=VALUE")
+        if name.strip() in parsed:
+            raise UsageError(f"parameter {name.strip()} is given twice")
         try:
             parsed[name.strip()] = json.loads(value)
         except json.JSONDecodeError:
             parsed[name.strip()] = value
-    folder = build_report(currency=currency, parameters=parsed, out=out, progress=not quiet)
+    folder = build_report(
+        currency=currency, parameters=parsed, out=out, progress=not quiet, keep=keep
+    )
     click.echo(f"report written to {folder}")
 
 

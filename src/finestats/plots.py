@@ -23,16 +23,16 @@ from typing import Any
 
 import pandas as pd
 
+from finestats.fileio import atomic_write
+from finestats.formatting import amount_axis_label, convention, footnote_text, format_amount
+from finestats.query import Query, ResultMeta, meta_of
+
 __all__ = [
     "OTHER_COLOR",
     "PALETTE",
-    "amount_axis_label",
     "bar_by_regulator",
     "compare_by_year",
-    "convention",
-    "defendant_timeline",
-    "footnote_text",
-    "format_amount",
+    "matter_timeline",
     "own_vs_target",
     "regulator_colors",
     "regulator_over_time",
@@ -44,108 +44,51 @@ __all__ = [
 #: tab20 hues, the dark tab20b ones, then the light variants. Grey is kept for "Other".
 PALETTE: tuple[str, ...] = (
     # tab20, strong (no grey)
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
     "#17becf",
     # tab20b, dark
-    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
-    "#5254a3", "#8ca252", "#bd9e39", "#ad494a", "#a55194",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#5254a3",
+    "#8ca252",
+    "#bd9e39",
+    "#ad494a",
+    "#a55194",
     # tab20, light (no grey)
-    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d",
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#ff9896",
+    "#c5b0d5",
+    "#c49c94",
+    "#f7b6d2",
+    "#dbdb8d",
     "#9edae5",
     # tab20b, light
-    "#6b6ecf", "#b5cf6b", "#e7ba52", "#d6616b", "#ce6dbd",
-    "#9c9ede", "#cedb9c", "#e7cb94", "#e7969c", "#de9ed6",
-)  # fmt: skip
+    "#6b6ecf",
+    "#b5cf6b",
+    "#e7ba52",
+    "#d6616b",
+    "#ce6dbd",
+    "#9c9ede",
+    "#cedb9c",
+    "#e7cb94",
+    "#e7969c",
+    "#de9ed6",
+)
 OTHER_COLOR = "#9a9a9a"
 SVG_HASHSALT = "finestats"
 DPI = 120
-
-_UNITS = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
-
-#: How each decision status is drawn on a timeline: marker, filled?, legend label.
-STATUS_STYLE: dict[str, tuple[str, bool, str]] = {
-    "final": ("o", True, "final fine"),
-    "provisional": ("D", False, "provisional notice (not final)"),
-    "penalty": ("^", True, "penalty payment"),
-    "reduced": ("v", True, "court: reduced"),
-    "annulled": ("X", True, "court: annulled"),
-}
-
-
-# --------------------------------------------------------------------------------------------
-# Text helpers (no matplotlib needed)
-
-
-def format_amount(x: float, currency: str = "", decimals: int = 1) -> str:
-    """A readable amount: ``1_500_000, "EUR"`` -> ``"EUR 1.5M"``; k, M, bn; trailing zeros dropped.
-
-    ``decimals`` is the most decimals shown after scaling (``7_500`` -> ``"7.5k"``, ``20e6`` ->
-    ``"20M"``). Below 1,000 the amount is rounded to whole units. NaN gives ``"n/a"``.
-    """
-    prefix = f"{currency.upper()} " if currency else ""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    x = float(x)
-    sign = "-" if x < 0 else ""
-    a = abs(x)
-    text = f"{a:,.0f}"
-    for i, (scale, suffix) in enumerate(_UNITS):
-        if a >= scale * (1 - 0.5 * 10 ** -(decimals + 3)):
-            value = round(a / scale, decimals)
-            if value >= 1000 and i > 0:  # 999.95k -> 1M
-                scale, suffix = _UNITS[i - 1]
-                value = round(a / scale, decimals)
-            text = f"{value:,.{decimals}f}".rstrip("0").rstrip(".") + suffix
-            break
-    else:
-        if round(a) == 0:
-            sign = ""
-    return f"{prefix}{sign}{text}"
-
-
-def convention(meta: Mapping[str, Any]) -> str:
-    """``"EUR at ECB rate of decision date"`` from a totals table's ``attrs["finestats"]``."""
-    cur = str(meta.get("currency", "")).upper()
-    at = meta.get("at")
-    on = str(meta.get("on") or "decision_date")
-    day = (
-        "decision date"
-        if on == "decision_date"
-        else on.replace("announced_date", "announcement date")
-    )
-    if at is None:
-        return f"{cur} at ECB rate of {day}"
-    if str(at).strip().lower() == "year-average":
-        year = "decision year" if on == "decision_date" else "announcement year"
-        return f"{cur} at ECB annual average rate of {year}"
-    return f"{cur} at ECB rate of {at}"
-
-
-def amount_axis_label(meta: Mapping[str, Any]) -> str:
-    """The amount axis label: the currency and its conversion convention."""
-    return f"Amount ({convention(meta)})"
-
-
-def view_text(meta: Mapping[str, Any]) -> str:
-    """The counting view in words, e.g. ``"imposed (final fines and penalties)"``."""
-    if "view_text" in meta:
-        return str(meta["view_text"])
-    view = meta.get("view", "imposed")
-    parts = ["final fines"]
-    if meta.get("include_penalties", True):
-        parts.append("penalties")
-    if meta.get("include_provisional"):
-        parts.append("unreplaced provisional notices")
-    what = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
-    if view == "effective":
-        return f"effective (after appeals: {what}, court reductions applied, annulled dropped)"
-    return f"imposed ({what}; court outcomes not added)"
-
-
-def footnote_text(meta: Mapping[str, Any]) -> str:
-    """``"ECB reference rates, snapshot YYYY-MM-DD. Counting view: ..."``."""
-    snap = meta.get("rate_snapshot") or "?"
-    return f"ECB reference rates, snapshot {snap}. Counting view: {view_text(meta)}."
 
 
 def regulator_colors(regulators: Iterable[str]) -> dict[str, str]:
@@ -204,8 +147,8 @@ def _amount_formatter(currency: str) -> Any:
     return FuncFormatter(lambda x, _pos: format_amount(x, currency, decimals=2))
 
 
-def _finish(fig: Any, ax: Any, title: str, meta: Mapping[str, Any], *, horizontal: bool) -> None:
-    cur = str(meta.get("currency", "")).upper()
+def _finish(fig: Any, ax: Any, title: str, meta: ResultMeta, *, horizontal: bool) -> None:
+    cur = meta.query.currency
     ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     axis = ax.xaxis if horizontal else ax.yaxis
     axis.set_major_formatter(_amount_formatter(cur))
@@ -214,11 +157,15 @@ def _finish(fig: Any, ax: Any, title: str, meta: Mapping[str, Any], *, horizonta
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    _footnote(fig, meta)
+
+
+def _footnote(fig: Any, meta: ResultMeta) -> None:
     fig.text(
         0.01,
         0.01,
         footnote_text(meta),
-        fontsize=7.5,
+        fontsize=7,
         color="#555555",
         ha="left",
         va="bottom",
@@ -226,35 +173,38 @@ def _finish(fig: Any, ax: Any, title: str, meta: Mapping[str, Any], *, horizonta
     )
 
 
-def _bar_label(ax: Any, text: str, xy: tuple[Any, Any], *, horizontal: bool = False) -> None:
-    """Write ``text`` just past the end of a bar: above it, or right of it when ``horizontal``."""
+def _bar_label(
+    ax: Any, text: str, xy: tuple[Any, Any], *, horizontal: bool = False, rotate: bool = False
+) -> None:
+    """Write ``text`` just past the end of a bar: above it (turned upright when bars are many
+    and narrow, so that neighbours never overlap), or right of it when ``horizontal``."""
     ax.annotate(
         text,
         xy,
         ha="left" if horizontal else "center",
         va="center" if horizontal else "bottom",
-        fontsize=8,
+        fontsize=7.5 if rotate else 8,
+        rotation=90 if rotate else 0,
         xytext=(3, 0) if horizontal else (0, 2),
         textcoords="offset points",
     )
 
 
-def _currency(table: pd.DataFrame, meta: Mapping[str, Any]) -> str:
-    if meta.get("currency"):
-        return str(meta["currency"]).upper()
-    col = next(c for c in table.columns if str(c).startswith("total_"))
-    return str(col).removeprefix("total_").upper()
+def _crowded(n_bars: int, width_inches: float) -> bool:
+    """Whether labels of this many bars across this width would collide written flat."""
+    return n_bars > 0 and width_inches / n_bars < 0.75
 
 
-def _meta(table: pd.DataFrame, meta: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = dict(table.attrs.get("finestats", {}))
-    out.update(meta or {})
-    out["currency"] = _currency(table, out)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Charts
+def _meta(table: pd.DataFrame, meta: ResultMeta | Query | None) -> ResultMeta:
+    if isinstance(meta, ResultMeta):
+        return meta
+    found = meta_of(table)
+    if isinstance(meta, Query):
+        return found.replace(query=meta) if found else ResultMeta(query=meta, what="")
+    if found is None:
+        col = next(c for c in table.columns if str(c).startswith("total_"))
+        return ResultMeta(query=Query(currency=str(col).removeprefix("total_").upper()), what="")
+    return found
 
 
 def stacked_by_year(
@@ -263,7 +213,7 @@ def stacked_by_year(
     colors: Mapping[str, str] | None = None,
     top: int = 10,
     title: str | None = None,
-    meta: Mapping[str, Any] | None = None,
+    meta: ResultMeta | Query | None = None,
 ) -> Any:
     """Stacked bars of totals per year, one segment per regulator.
 
@@ -271,7 +221,7 @@ def stacked_by_year(
     total keep their colour; the rest are stacked together as "Other" in grey.
     """
     m = _meta(table, meta)
-    cur = m["currency"]
+    cur = m.query.currency
     value = f"total_{cur.lower()}"
     wide = table.pivot_table(
         index="year",
@@ -305,13 +255,10 @@ def stacked_by_year(
             linewidth=0.4,
         )
         bottom = bottom + wide[name]
+    rotate = _crowded(len(years), 8.0)
     for x, total in zip(years, bottom, strict=True):
-        _bar_label(ax, format_amount(total, cur), (x, total))
-    ax.set_xlabel(
-        "Year of decision"
-        if m.get("on", "decision_date") == "decision_date"
-        else "Year of announcement"
-    )
+        _bar_label(ax, format_amount(total, cur), (x, total), rotate=rotate)
+    ax.set_xlabel("Year of decision" if m.query.on == "decision_date" else "Year of announcement")
     if keep:
         ax.legend(
             title="Regulator", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
@@ -326,14 +273,14 @@ def bar_by_regulator(
     *,
     colors: Mapping[str, str] | None = None,
     title: str | None = None,
-    meta: Mapping[str, Any] | None = None,
+    meta: ResultMeta | Query | None = None,
 ) -> Any:
     """Horizontal bars of totals per regulator, largest on top, each labelled with its amount.
 
     ``table`` is ``totals(df, "regulator", cur)``.
     """
     m = _meta(table, meta)
-    cur = m["currency"]
+    cur = m.query.currency
     value = f"total_{cur.lower()}"
     t = table.groupby("regulator", observed=True, sort=False)[value].sum()
     t = t.sort_values(ascending=True, kind="stable")
@@ -355,21 +302,24 @@ def regulator_over_time(
     *,
     colors: Mapping[str, str] | None = None,
     title: str | None = None,
-    meta: Mapping[str, Any] | None = None,
+    meta: ResultMeta | Query | None = None,
 ) -> Any:
     """One regulator's totals per year as bars in its colour, labelled with amount and count.
 
     ``table`` is ``totals(df, "year", cur, regulators=[regulator])``.
     """
     m = _meta(table, meta)
-    cur = m["currency"]
+    cur = m.query.currency
     value = f"total_{cur.lower()}"
     cmap = _colors_for([regulator], colors)
     fig, ax = _new_figure(9, 4.8)
     years = [str(y) for y in table["year"]]
     ax.bar(years, table[value], color=cmap[regulator], width=0.65, label=regulator)
+    rotate = _crowded(len(years), 8.0)
+    sep = " · " if rotate else "\n"
     for x, v, n in zip(years, table[value], table["n_fines"], strict=True):
-        _bar_label(ax, f"{format_amount(v, cur)}\n{n} fine{'s' if n != 1 else ''}", (x, v))
+        label = f"{format_amount(v, cur)}{sep}{n} fine{'s' if n != 1 else ''}"
+        _bar_label(ax, label, (x, v), rotate=rotate)
     ax.set_xlabel("Year of decision")
     ax.margins(y=0.18)
     _finish(fig, ax, title or f"{regulator}: fines per year ({cur})", m, horizontal=False)
@@ -384,33 +334,34 @@ def own_vs_target(
     regulator: str = "",
     colors: Mapping[str, str] | None = None,
     title: str | None = None,
-    meta: Mapping[str, Any] | None = None,
+    meta: ResultMeta | Query | None = None,
 ) -> Any:
-    """Two panels over the same years: totals in the regulator's own currency (left) and in the
-    target currency (right), with the implied average rate under each target bar.
+    """Two panels over the same years: totals in the regulator's own currency (left, as decided)
+    and in the target currency (right).
 
     ``table`` has columns ``year``, ``total_<own>`` and ``total_<target>``.
     """
     plt = _pyplot()
-    m = dict(meta or table.attrs.get("finestats", {}))
-    m["currency"] = target.upper()
+    m = _meta(table, meta)
+    m = m.replace(query=m.query.replace(currency=target))
     own_col, tgt_col = f"total_{own.lower()}", f"total_{target.lower()}"
     color = _colors_for([regulator or "?"], colors)[regulator or "?"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained", dpi=DPI)
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained", dpi=DPI)
+    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
     years = [str(y) for y in table["year"]]
+    rotate = _crowded(len(years), 5.0)
     for ax, col, cur, hatch in (
         (axes[0], own_col, own.upper(), "//"),
         (axes[1], tgt_col, target.upper(), None),
     ):
         ax.bar(years, table[col], color=color, hatch=hatch, edgecolor="white", width=0.65)
         for x, v in zip(years, table[col], strict=True):
-            _bar_label(ax, format_amount(v, cur), (x, v))
+            _bar_label(ax, format_amount(v, cur), (x, v), rotate=rotate)
         ax.yaxis.set_major_formatter(_amount_formatter(cur))
         ax.set_xlabel("Year of decision")
         ax.grid(axis="y", color="#dddddd", linewidth=0.8)
         ax.set_axisbelow(True)
-        ax.margins(y=0.15)
+        ax.margins(y=0.25 if rotate else 0.15)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
     axes[0].set_ylabel(f"Amount ({own.upper()} as decided, no conversion)")
@@ -424,28 +375,26 @@ def own_vs_target(
         fontsize=12,
         fontweight="bold",
     )
-    fig.text(0.01, 0.01, footnote_text(m), fontsize=7.5, color="#555555", ha="left", va="bottom")
+    _footnote(fig, m)
     return fig
 
 
 def compare_by_year(
     wide: pd.DataFrame,
-    currency: str,
     *,
     title: str | None = None,
-    meta: Mapping[str, Any] | None = None,
+    meta: ResultMeta,
     axis_label: str | None = None,
 ) -> Any:
     """Grouped bars per year, one bar per column of ``wide`` (index: year; columns: e.g. rate
-    conventions), and below them each column's difference from the first, in percent. NaN
-    values are left out and marked "n/a"."""
+    conventions or nominal/real), and below them each column's difference from the first, in
+    percent. NaN values are left out and marked "n/a"."""
     plt = _pyplot()
-    m = dict(meta or {})
-    m["currency"] = cur = currency.upper()
+    cur = meta.query.currency
     fig, (ax, diff_ax) = plt.subplots(
         2, 1, figsize=(10, 6.6), sharex=True, height_ratios=(3, 1.4), layout="constrained", dpi=DPI
     )
-    fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     n = max(len(wide.columns), 1)
     width = 0.8 / n
     series_colors = plt.get_cmap("Dark2").colors
@@ -461,8 +410,16 @@ def compare_by_year(
         for p, v in zip(pos, vals, strict=True):
             if math.isnan(v):
                 for a in (ax, diff_ax):
-                    a.annotate("n/a", (p, 0), ha="center", va="bottom", fontsize=7, rotation=90,
-                               xytext=(0, 2), textcoords="offset points")  # fmt: skip
+                    a.annotate(
+                        "n/a",
+                        (p, 0),
+                        ha="center",
+                        va="bottom",
+                        fontsize=7,
+                        rotation=90,
+                        xytext=(0, 2),
+                        textcoords="offset points",
+                    )
     diff_ax.axhline(0, color="#444444", linewidth=0.8)
     diff_ax.set_xticks(xs, [str(y) for y in wide.index])
     diff_ax.set_xlabel("Year of decision")
@@ -472,50 +429,89 @@ def compare_by_year(
     diff_ax.set_axisbelow(True)
     for side in ("top", "right"):
         diff_ax.spines[side].set_visible(False)
-    ax.legend(title="Rate used", fontsize=8, frameon=False, loc="upper left")
-    _finish(fig, ax, title or f"Totals per year in {cur} by rate convention", m, horizontal=False)
-    ax.set_ylabel(axis_label or f"Amount ({cur} at ECB rates, see legend)")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    _finish(fig, ax, title or f"Totals per year in {cur}", meta, horizontal=False)
+    ax.set_ylabel(axis_label or f"Amount ({cur} at ECB rates; see legend)")
     return fig
 
 
-def defendant_timeline(
+#: How each decision status is drawn on a timeline: marker, filled?, legend label.
+STATUS_STYLE: dict[str, tuple[str, bool, str]] = {
+    "final": ("o", True, "final fine"),
+    "provisional": ("D", False, "provisional notice (not a fine)"),
+    "penalty": ("^", True, "penalty payment"),
+    "reduced": ("v", True, "court: reduced"),
+    "annulled": ("X", True, "court: annulled"),
+}
+#: How each court event is drawn on the fine it concerns.
+EVENT_STYLE: dict[str, tuple[str, str]] = {
+    "set-aside": ("x", "court: set aside"),
+    "reinstated": ("P", "court: reinstated"),
+    "appeal-dismissed": ("|", "court: appeal dismissed / upheld"),
+    "upheld": ("|", "court: appeal dismissed / upheld"),
+    "appeal-lodged": ("1", "appeal lodged / other step"),
+    "appeal-withdrawn": ("1", "appeal lodged / other step"),
+    "remitted": ("1", "appeal lodged / other step"),
+    "leave-refused": ("1", "appeal lodged / other step"),
+}
+
+
+def matter_timeline(
     decisions: pd.DataFrame,
-    currency: str,
+    events: pd.DataFrame | None = None,
     *,
-    defendant: str = "",
+    name: str = "",
     colors: Mapping[str, str] | None = None,
     title: str | None = None,
-    meta: Mapping[str, Any] | None = None,
+    meta: ResultMeta | None = None,
 ) -> Any:
-    """Every decision against one defendant as a marker on a time axis, in ``currency``.
+    """Every decision of a matter (or defendant) on a time axis, in the query's currency, with
+    the court events on the fines they concern.
 
-    ``decisions`` is ``convert(records, currency)`` output (columns ``decision_date``,
-    ``regulator``, ``status``, ``amount_<cur>``, ``fine_id``, ``supersedes``). Colour = regulator;
-    marker = status (final, provisional notice, penalty, court reduced/annulled); each marker is
-    labelled with its amount; dotted lines join a decision to the record that superseded it.
+    ``decisions`` is :func:`finestats.analyses.matter_decisions` output; ``events`` is
+    :func:`finestats.analyses.matter_events`. Colour = regulator; marker = status; each decision is
+    labelled with its regulator (and its defendant where it differs from the most common one) and
+    amount; dotted lines join a decision to the record that superseded it; a grey band shows
+    the time a fine stood set aside.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    m = dict(meta or decisions.attrs.get("finestats", {}))
-    m["currency"] = cur = currency.upper()
-    m.setdefault(
-        "view_text",
-        "every decision (provisional notices, penalties and court outcomes"
-        " shown as they are; nothing totalled)",
-    )
+    m = _meta(decisions, meta)
+    cur = m.query.currency
     col = f"amount_{cur.lower()}"
-    d = decisions.sort_values(["decision_date", "fine_id"], kind="stable")
+    d = decisions.sort_values(["decision_date", "fine_id"], kind="stable").reset_index(drop=True)
     cmap = _colors_for(d["regulator"].astype(str).unique(), colors)
-    fig, ax = _new_figure(10.5, 5.4)
-    pos = {}
-    for i, (_, r) in enumerate(d.iterrows()):
-        status = str(r["status"])
-        marker, filled, _label = STATUS_STYLE.get(status, ("s", True, status))
+    fig, ax = _new_figure(11, 5.8)
+    main = d["defendant"].astype(str).mode().iat[0] if len(d) else ""
+    pos = _draw_decisions(ax, d, col, cur, cmap, main)
+    _draw_supersedes(ax, d, pos)
+    handles = _status_handles(d, Line2D)
+    if events is not None and len(events):
+        handles += _draw_events(ax, events, d, pos, Line2D)
+    present = sorted(d["regulator"].astype(str).unique(), key=str.casefold)
+    handles += [Patch(color=cmap[r], label=r) for r in present]
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
+    )
+    ax.margins(x=0.08, y=0.25)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Decision date")
+    _finish(
+        fig, ax, title or f"Decisions in the {name or main} matter ({cur})", m, horizontal=False
+    )
+    return fig
+
+
+def _draw_decisions(ax: Any, d: pd.DataFrame, col: str, cur: str, cmap: dict, main: str) -> dict:
+    pos: dict[str, tuple[Any, float]] = {}
+    for i, r in d.iterrows():
+        marker, filled, _ = STATUS_STYLE.get(str(r["status"]), ("s", True, str(r["status"])))
         c = cmap[str(r["regulator"])]
+        x, y = r["decision_date"], float(r[col])
         ax.scatter(
-            [r["decision_date"]],
-            [r[col]],
+            [x],
+            [y],
             s=80,
             marker=marker,
             zorder=3,
@@ -523,27 +519,36 @@ def defendant_timeline(
             edgecolors=c,
             linewidths=1.8,
         )
-        # two-line labels, alternately above and below, so neighbours on the same level stay legible
-        above = i % 2 == 0
+        who = str(r["regulator"])
+        if str(r["defendant"]) != main:
+            who += f" v {r['defendant']}"
+        above = i % 2 == 0  # alternate above/below so that neighbours stay legible
         ax.annotate(
-            f"{r['regulator']}\n{format_amount(r[col], cur)}",
-            (r["decision_date"], r[col]),
+            f"{who}\n{format_amount(y, cur)}",
+            (x, y),
             xytext=(0, 9 if above else -10),
             textcoords="offset points",
             ha="center",
             va="bottom" if above else "top",
-            fontsize=8,
+            fontsize=7.5,
             color="#333333",
         )
-        pos[str(r["fine_id"])] = (r["decision_date"], r[col])
+        pos[str(r["fine_id"])] = (x, y)
+    return pos
+
+
+def _draw_supersedes(ax: Any, d: pd.DataFrame, pos: dict) -> None:
     for _, r in d.iterrows():
         sup = r.get("supersedes")
         if isinstance(sup, str) and sup in pos:
             (x0, y0), (x1, y1) = pos[sup], pos[str(r["fine_id"])]
             ax.plot([x0, x1], [y0, y1], linestyle=":", color="#777777", linewidth=1, zorder=2)
+
+
+def _status_handles(d: pd.DataFrame, line: Any) -> list:
     statuses = [s for s in STATUS_STYLE if s in set(d["status"].astype(str))]
     handles = [
-        Line2D(
+        line(
             [],
             [],
             linestyle="",
@@ -556,18 +561,51 @@ def defendant_timeline(
         for s in statuses
     ]
     if d["supersedes"].notna().any():
-        handles.append(Line2D([], [], linestyle=":", color="#777777", label="superseded by"))
-    present = sorted(d["regulator"].astype(str).unique(), key=str.casefold)
-    handles += [Patch(color=cmap[r], label=r) for r in present]
-    ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
-    )
-    ax.margins(x=0.08, y=0.2)
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("Decision date")
-    who = defendant or ", ".join(sorted(d["defendant"].astype(str).unique()))
-    _finish(fig, ax, title or f"Decisions against {who} ({cur})", m, horizontal=False)
-    return fig
+        handles.append(line([], [], linestyle=":", color="#777777", label="superseded by"))
+    return handles
+
+
+def _draw_events(ax: Any, events: pd.DataFrame, d: pd.DataFrame, pos: dict, line: Any) -> list:
+    """Court events as black markers at the height of the fine they concern; set-aside periods as
+    grey bands from the set-aside to the reinstatement (or to the right edge)."""
+    shown: dict[str, str] = {}
+    ev = events.sort_values("date", kind="stable")
+    for fine_id, group in ev.groupby("fine_id", sort=False):
+        if fine_id not in pos:
+            continue
+        _, y = pos[fine_id]
+        aside = None
+        for e in group.itertuples():
+            marker, label = EVENT_STYLE.get(e.outcome, ("1", "court step"))
+            ax.scatter([e.date], [y], s=90, marker=marker, color="black", zorder=4, linewidths=1.5)
+            ax.annotate(
+                e.outcome.replace("-", " "),
+                (e.date, y),
+                xytext=(0, -14),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=7,
+                color="#222222",
+                style="italic",
+            )
+            shown[marker] = label
+            if e.outcome == "set-aside":
+                aside = e.date
+            elif e.outcome == "reinstated" and aside is not None:
+                ax.axvspan(aside, e.date, color="#bbbbbb", alpha=0.25, zorder=1)
+                aside = None
+        if aside is not None:
+            ax.axvspan(aside, ax.get_xlim()[1], color="#bbbbbb", alpha=0.25, zorder=1)
+    handles = [
+        line([], [], linestyle="", marker=mk, color="black", markersize=8, label=lb)
+        for mk, lb in shown.items()
+    ]
+    if any(e == "set-aside" for e in ev["outcome"]):
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color="#bbbbbb", alpha=0.5, label="fine set aside (not counting)"))
+    return handles
 
 
 # --------------------------------------------------------------------------------------------
@@ -586,8 +624,6 @@ def save_figure(
     """
     import matplotlib
 
-    from finestats.export import atomic_write
-
     out = Path(output_dir)
     paths: dict[str, Path] = {}
     with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}):
@@ -602,6 +638,7 @@ def save_figure(
     if show:
         from IPython.display import Image, display
 
-        display(Image(data=paths["png"].read_bytes(), format="png"))
+        title = next((t for ax in fig.axes for t in [ax.get_title(loc="left")] if t), stem)
+        display(Image(data=paths["png"].read_bytes(), format="png", alt=title))
         _pyplot().close(fig)
     return paths
