@@ -9,8 +9,11 @@ import pandas as pd
 import pytest
 
 from finestats import load_fines
+from finestats.collection import collection_markdown, update_readme
+from finestats.coverage import coverage_for
+from finestats.events import events_for
 from finestats.records import validate_file
-from finestats.summary import collection_markdown, totals, update_readme
+from finestats.summary import totals
 
 from .conftest import REPO, SHIPPED
 
@@ -60,6 +63,28 @@ def test_imy_fined_the_police_under_the_criminal_data_act(shipped: pd.DataFrame)
     assert rec["law"] == "Swedish Criminal Data Act"
 
 
+def test_the_clearview_matter_links_all_eight_decisions(shipped: pd.DataFrame) -> None:
+    ids = set(shipped.loc[shipped["matter"] == "clearview-ai", "fine_id"])
+    assert ids == {row[0] for row in CLEARVIEW}
+    t = totals(shipped, by="matter", matter="clearview-ai", currency="USD")
+    # imposed: seven fines (the notice of intent left out), the police's among them
+    assert t[["matter", "n_fines"]].values.tolist() == [["clearview-ai", 7]]
+
+
+def test_the_tribunal_rulings_on_the_ico_clearview_fine(shipped: pd.DataFrame) -> None:
+    events = events_for(shipped)
+    ico = events[events["fine_id"] == "ico-2022-clearview-ai"].set_index("outcome")
+    assert ico.loc["set-aside", "date"] == pd.Timestamp("2023-10-17")
+    assert ico.loc["reinstated", "date"] == pd.Timestamp("2025-10-06")
+    as_of = {
+        day: totals(shipped, "regulator", "GBP", view="effective", as_of=day, matter="clearview-ai")
+        for day in ("2024-12-31", "2025-12-31")
+    }
+    assert "ICO" not in set(as_of["2024-12-31"]["regulator"])  # set aside then
+    ico_2025 = as_of["2025-12-31"].set_index("regulator").loc["ICO"]
+    assert ico_2025["total_gbp"] == 7_552_800  # standing again
+
+
 def test_clearview_totals_in_eur(shipped: pd.DataFrame) -> None:
     t = totals(shipped, by="regulator", defendant="Clearview AI").set_index("regulator")
     # The ICO notice of intent is not counted: only the final GBP 7,552,800 (at EUR/GBP 0.8467,
@@ -70,14 +95,31 @@ def test_clearview_totals_in_eur(shipped: pd.DataFrame) -> None:
 
 
 def test_collection_counts(shipped: pd.DataFrame) -> None:
-    assert len(shipped) >= 150
-    assert shipped["regulator"].nunique() >= 15
+    assert len(shipped) >= 300
+    assert shipped["regulator"].nunique() >= 25
     per_cur = shipped["currency"].astype(str).value_counts()
     for cur in ("SEK", "GBP", "EUR"):
         assert per_cur[cur] >= 25, cur
     assert per_cur.drop(["SEK", "GBP", "EUR"]).sum() >= 10
     finals = shipped[shipped["status"].isin(["final", "penalty", "provisional"])]
     assert finals["year"].between(2018, 2025).all()
+
+
+def test_every_record_has_its_extended_columns(shipped: pd.DataFrame) -> None:
+    for col in ("date_basis", "articles", "sector"):
+        assert shipped[col].notna().all(), col
+    on_announcement = shipped[shipped["date_basis"] == "announcement"]
+    assert on_announcement["notes"].str.contains("looked|search", case=False).all()
+
+
+def test_every_regulator_has_a_declared_scope(shipped: pd.DataFrame) -> None:
+    cov = coverage_for(shipped)
+    assert set(shipped["regulator"].astype(str)) <= set(cov["regulator"])
+    assert cov["period_start"].min() == pd.Timestamp("2018-05-25")
+    imy = cov[cov["regulator"] == "IMY"]
+    assert imy["threshold_eur"].tolist() == [0.0]
+    ico = cov[cov["regulator"] == "ICO"].set_index("laws")["threshold_eur"].to_dict()
+    assert ico == {"UK GDPR;DPA 2018": 0.0, "PECR": 1_000_000.0}
 
 
 def test_lifecycle_examples_exist(shipped: pd.DataFrame) -> None:
@@ -101,5 +143,8 @@ def test_strict_validation_passes(shipped: pd.DataFrame) -> None:
 
 def test_data_readme_counts_are_current(shipped: pd.DataFrame) -> None:
     readme = Path(REPO / "data" / "README.md").read_text(encoding="utf-8")
-    assert update_readme(readme, shipped) == readme, "run `make data` to refresh data/README.md"
-    assert collection_markdown(shipped) in readme
+    cov = coverage_for(shipped)
+    assert update_readme(readme, shipped, cov) == readme, (
+        "run `make data` to refresh data/README.md"
+    )
+    assert collection_markdown(shipped, cov) in readme

@@ -44,7 +44,7 @@ def test_convention_and_footnote() -> None:
     assert formatting.convention(q.replace(at="2024-12-31")) == "EUR at ECB rate of 2024-12-31"
     assert "annual average" in formatting.convention(q.replace(at="year-average"))
     assert "announcement date" in formatting.convention(q.replace(on="announced_date"))
-    assert formatting.convention(q.replace(real=2024)).endswith("in 2024 prices")
+    assert formatting.convention(q.replace(real=2024)) == "EUR at ECB rate of decision date"
     meta = ResultMeta(
         q.replace(years=(2020, 2021), regulators=("ICO",)),
         "t",

@@ -309,6 +309,46 @@ def timeline_table(decisions: pd.DataFrame, events: pd.DataFrame) -> pd.DataFram
     )
 
 
+def nominal_and_real(by_year: pd.DataFrame) -> pd.DataFrame:
+    """A year-indexed table of a totals-by-year frame's nominal and constant-price totals (for
+    :func:`finestats.plots.compare_by_year`); needs a query with ``real``."""
+    meta = meta_of(by_year)
+    if meta is None or meta.query.real is None:
+        raise UsageError("nominal_and_real needs totals computed with real=YEAR")
+    cur, base = meta.query.currency, meta.query.real
+    col = f"total_{cur.lower()}"
+    return by_year.set_index("year")[[col, f"{col}_real_{base}"]].rename(
+        columns={col: f"nominal ({cur} of each year)", f"{col}_real_{base}": f"in {base} prices"}
+    )
+
+
+def articles_cited(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> pd.DataFrame:
+    """The articles the counted fines cite: ``article`` (the article number, with its law prefix
+    for national law, paragraphs dropped), ``n_fines`` (each fine once per article) and
+    ``total_<cur>``; most cited first, ties by amount then article."""
+    conv = counted_converted(df, query, rates)
+    cur = query.currency.lower()
+    refs = conv["articles"].fillna("").astype(str).str.split(";").explode().str.strip()
+    base = refs.str.replace(r"\(.*$", "", regex=True)
+    pairs = pd.DataFrame(
+        {
+            "fine_id": conv["fine_id"].reindex(base.index).to_numpy(),
+            "article": base.to_numpy(),
+            "amount": conv[f"amount_{cur}"].reindex(base.index).to_numpy(),
+        }
+    )
+    pairs = pairs[pairs["article"] != ""].drop_duplicates(["fine_id", "article"])
+    out = pairs.groupby("article", sort=False).agg(
+        n_fines=("fine_id", "size"), total=("amount", "sum")
+    )
+    out = out.reset_index().rename(columns={"total": f"total_{cur}"})
+    out = out.sort_values(
+        ["n_fines", f"total_{cur}", "article"], ascending=[False, False, True], kind="stable"
+    )
+    meta = meta_of(conv).replace(what="articles cited by the counted fines")
+    return attach(out.reset_index(drop=True), meta)
+
+
 def headline_figures(
     df: pd.DataFrame, query: Query, table: pd.DataFrame, rates: RatesArg = None
 ) -> dict[str, Any]:
@@ -356,4 +396,6 @@ __all__ = [
     "rate_conventions",
     "rate_conventions_wide",
     "timeline_table",
+    "nominal_and_real",
+    "articles_cited",
 ]

@@ -25,7 +25,7 @@ from finestats.errors import FinestatsError, UsageError
 from finestats.events import events_for
 from finestats.export import export_csv, to_csv_text
 from finestats.fileio import atomic_write_text
-from finestats.formatting import convention, view_text
+from finestats.formatting import convention, real_text, view_text
 from finestats.query import DATE_COLUMNS, VIEWS, Query, ResultMeta, attach, meta_of
 from finestats.rate_updates import ECB_ZIP_URL, update
 from finestats.rates import RateTable
@@ -444,6 +444,8 @@ def render_table(table: pd.DataFrame) -> str:
 
 def _note(meta: ResultMeta) -> str:
     text = f"{convention(meta)}, snapshot {meta.rate_snapshot}; view {view_text(meta)}"
+    if meta.query.real is not None:
+        text += "\n" + real_text(meta)
     return text + (f"\nScope: {meta.scope}" if meta.scope else "")
 
 

@@ -124,19 +124,18 @@ def scope_text(coverage: pd.DataFrame | None) -> str:
     end = coverage["period_end"].max().date()
     n = coverage["regulator"].nunique()
     nonzero = coverage.loc[coverage["threshold_eur"] > 0, "threshold_eur"]
-    every = sorted(
-        {f"{r.regulator} ({r.laws})" for r in coverage.itertuples() if r.threshold_eur == 0}
+    every = coverage[coverage["threshold_eur"] == 0]
+    partial = set(coverage.loc[coverage["threshold_eur"] > 0, "regulator"])
+    names = sorted(
+        f"{r.regulator} ({r.laws.replace(';', ', ')})" if r.regulator in partial else r.regulator
+        for r in every.itertuples()
     )
     if nonzero.empty:
-        text = (
-            f"Complete for every fine decided {start} to {end} by the {n} regulators of "
-            "coverage.csv"
-        )
-    else:
-        text = (
-            f"Complete for fines of EUR {nonzero.mode().iat[0]:,.0f} or more decided {start} to "
-            f"{end} by the {n} regulators of coverage.csv"
-        )
-        if every:
-            text += "; every fine of any amount for " + "; ".join(every)
-    return text + ". Other records are a sample."
+        return f"Complete for every fine decided {start} to {end} by {n} regulators."
+    text = (
+        f"Complete for fines of EUR {nonzero.mode().iat[0]:,.0f} or more decided {start} to "
+        f"{end} by {n} regulators"
+    )
+    if names:
+        text += ", and for every fine of " + " and ".join(names)
+    return text + "; other records are a sample."

@@ -68,9 +68,16 @@ def convention(meta: ResultMeta | Query) -> str:
         text = f"{q.currency} at ECB annual average rate of {year}"
     else:
         text = f"{q.currency} at ECB rate of {q.at}"
-    if q.real is not None:
-        text += f", in {q.real} prices"
     return text
+
+
+def real_text(meta: ResultMeta) -> str:
+    """What the constant-price columns hold, or "" without ``real``."""
+    q = meta.query
+    if q.real is None:
+        return ""
+    index = meta.extra.get("price_index") or "the currency's consumer price index"
+    return f"Columns *_real_{q.real}: in {q.real} prices ({index})."
 
 
 def amount_axis_label(meta: ResultMeta | Query) -> str:
@@ -123,6 +130,8 @@ def footnote_text(meta: ResultMeta) -> str:
     filters = filters_text(meta.query)
     if filters:
         parts.append(f"Filters: {filters}.")
+    if meta.query.real is not None:
+        parts.append(real_text(meta))
     if meta.scope:
         parts.append(f"Scope: {meta.scope}")
     return " ".join(parts)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from finestats.query import Query, ResultMeta, meta_of
 __all__ = [
     "OTHER_COLOR",
     "PALETTE",
+    "articles_chart",
+    "bar_by_key",
     "bar_by_regulator",
     "compare_by_year",
     "matter_timeline",
@@ -161,16 +164,12 @@ def _finish(fig: Any, ax: Any, title: str, meta: ResultMeta, *, horizontal: bool
 
 
 def _footnote(fig: Any, meta: ResultMeta) -> None:
-    fig.text(
-        0.01,
-        0.01,
-        footnote_text(meta),
-        fontsize=7,
-        color="#555555",
-        ha="left",
-        va="bottom",
-        wrap=True,
-    )
+    """The footnote, wrapped to the figure's width, with room made for it below the axes."""
+    width_in, height_in = fig.get_size_inches()
+    lines = textwrap.wrap(footnote_text(meta), width=int(width_in * 17))
+    fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, color="#555555", ha="left", va="bottom")
+    bottom = min(0.3, (0.14 + 0.125 * len(lines)) / height_in)
+    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
 
 
 def _bar_label(
@@ -293,6 +292,69 @@ def bar_by_regulator(
     ax.set_ylabel("Regulator")
     ax.margins(x=0.12)
     _finish(fig, ax, title or f"Total fines per regulator ({cur})", m, horizontal=True)
+    return fig
+
+
+def bar_by_key(
+    table: pd.DataFrame,
+    key: str,
+    *,
+    title: str | None = None,
+    meta: ResultMeta | Query | None = None,
+) -> Any:
+    """Horizontal bars of totals per value of ``key`` (e.g. sector), largest on top, labelled
+    with the amount and the number of fines; ``table`` is ``totals(df, key, cur)``."""
+    m = _meta(table, meta)
+    cur = m.query.currency
+    value = f"total_{cur.lower()}"
+    t = table.sort_values(value, ascending=True, kind="stable")
+    fig, ax = _new_figure(9, max(3.0, 0.34 * len(t) + 1.6))
+    names = [str(n) for n in t[key]]
+    ax.barh(names, t[value].to_numpy(), color=PALETTE[0], height=0.7)
+    for name, v, n in zip(names, t[value].to_numpy(), t["n_fines"], strict=True):
+        _bar_label(ax, f"{format_amount(v, cur)} ({n})", (v, name), horizontal=True)
+    ax.set_ylabel(key.replace("_", " ").capitalize())
+    ax.margins(x=0.15)
+    _finish(fig, ax, title or f"Total fines per {key} ({cur})", m, horizontal=True)
+    return fig
+
+
+def articles_chart(table: pd.DataFrame, *, top: int = 15, meta: ResultMeta | None = None) -> Any:
+    """Two panels for the ``top`` most cited articles: number of fines citing each (left) and
+    the total of those fines (right); ``table`` is :func:`finestats.analyses.articles_cited`."""
+    plt = _pyplot()
+    m = _meta(table, meta)
+    cur = m.query.currency
+    value = f"total_{cur.lower()}"
+    t = table.head(top).iloc[::-1]
+    fig, axes = plt.subplots(
+        1,
+        2,
+        figsize=(11, max(3.5, 0.32 * len(t) + 1.8)),
+        sharey=True,
+        layout="constrained",
+        dpi=DPI,
+    )
+    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+    labels = [f"Art. {a}" if ":" not in a else a for a in t["article"]]
+    axes[0].barh(labels, t["n_fines"], color=PALETTE[0], height=0.7)
+    axes[1].barh(labels, t[value], color=PALETTE[1], height=0.7)
+    for y, n, v in zip(labels, t["n_fines"], t[value], strict=True):
+        _bar_label(axes[0], str(n), (n, y), horizontal=True)
+        _bar_label(axes[1], format_amount(v, cur), (v, y), horizontal=True)
+    axes[0].set_xlabel("Fines citing the article")
+    axes[1].set_xlabel(amount_axis_label(m))
+    axes[1].xaxis.set_major_formatter(_amount_formatter(cur))
+    for ax in axes:
+        ax.margins(x=0.18)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.8)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    fig.suptitle(
+        f"The {len(t)} most cited articles", x=0.01, ha="left", fontsize=12, fontweight="bold"
+    )
+    _footnote(fig, m)
     return fig
 
 
