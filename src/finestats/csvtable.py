@@ -14,10 +14,13 @@ checked on its distinct values.
 
 from __future__ import annotations
 
-import io
+import hashlib
+import os
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,11 +33,12 @@ from finestats.errors import FineDataError, Problem
 @dataclass
 class Cells:
     """A CSV file as text cells (``str`` dtype, ``""`` for empty) with each row's physical line
-    (the header is line 1)."""
+    (the header is line 1) and the SHA-256 of the bytes read."""
 
     path: str
     frame: pd.DataFrame
     lines: np.ndarray
+    sha256: str = ""
 
 
 def read_cells(
@@ -47,29 +51,44 @@ def read_cells(
     """Read ``path`` as text cells; raise :class:`FineDataError` for a file-level problem (missing
     file, not UTF-8, empty, bad header, a row with too many fields, an open quote).
 
-    Columns in ``categorical`` are read as pandas categoricals of their text (the C parser
-    factorises them as it reads, which is much faster than making one Python string per cell);
-    check them on their categories. A row with too few fields shows as empty trailing cells,
-    which the required-value checks report."""
+    Columns in ``categorical`` are read as pandas categoricals of their text. A row with too few
+    fields shows as empty trailing cells, which the required-value checks report. The file's
+    SHA-256 and newline count are computed by a second reader while pandas parses (both release
+    the GIL, and the second read comes from the page cache)."""
     name = str(path)
-    data = _read_bytes(path, name, what)
-    if not data.strip():
-        raise FineDataError([Problem(name, 0, "", "", "a header row and at least one record")])
-    frame = _parse(data, name, [*required, *optional], categorical)
+    _check_readable(path, name, what)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        facts = pool.submit(_facts, path)
+        frame = _parse(path, name, [*required, *optional], categorical)
+        sha256, newlines, final_newline = facts.result()
     _check_header(name, list(frame.columns), required, optional)
-    return Cells(name, frame, _physical_lines(data, frame))
+    lines = _physical_lines(frame, newlines + (0 if final_newline else 1))
+    return Cells(name, frame, lines, sha256)
 
 
-def _read_bytes(path: Path, name: str, what: str) -> bytes:
+def _check_readable(path: Path, name: str, what: str) -> None:
     try:
-        data = path.read_bytes()
+        st = path.stat()
     except FileNotFoundError:
         raise FineDataError([Problem(name, 0, "", name, f"an existing {what}")]) from None
-    except IsADirectoryError:
-        raise FineDataError([Problem(name, 0, "", name, f"a {what}, not a folder")]) from None
     except OSError as exc:
         raise FineDataError([Problem(name, 0, "", name, f"a readable file ({exc})")]) from None
-    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if stat.S_ISDIR(st.st_mode):
+        raise FineDataError([Problem(name, 0, "", name, f"a {what}, not a folder")])
+    if not os.access(path, os.R_OK):
+        raise FineDataError([Problem(name, 0, "", name, "a readable file (permission denied)")])
+
+
+def _facts(path: Path) -> tuple[str, int, bool]:
+    """SHA-256, number of newlines and whether the file ends with one, in one chunked pass."""
+    h = hashlib.sha256()
+    count, last = 0, b""
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+            count += block.count(b"\n")
+            last = block
+    return h.hexdigest(), count, last.endswith(b"\n")
 
 
 def _not_utf8(data: bytes, name: str) -> FineDataError:
@@ -89,12 +108,12 @@ _OPEN_QUOTE = re.compile(r"EOF inside string starting (?:at|on) (?:row|line) (\d
 
 
 def _parse(
-    data: bytes, name: str, columns: Sequence[str], categorical: Sequence[str]
+    path: Path, name: str, columns: Sequence[str], categorical: Sequence[str]
 ) -> pd.DataFrame:
     dtypes = defaultdict(lambda: str, {c: "category" for c in categorical})
     try:
         frame = pd.read_csv(
-            io.BytesIO(data),
+            path,
             dtype=dtypes,
             keep_default_na=False,
             na_filter=False,
@@ -103,13 +122,13 @@ def _parse(
             encoding="utf-8",
         )
     except UnicodeDecodeError:
-        raise _not_utf8(data, name) from None
+        raise _not_utf8(path.read_bytes(), name) from None
     except pd.errors.EmptyDataError:
         raise FineDataError(
             [Problem(name, 0, "", "", "a header row and at least one record")]
         ) from None
     except (pd.errors.ParserError, ValueError) as exc:  # ValueError: e.g. a NUL byte mid-field
-        raise _parser_problem(str(exc), data, name, len(columns)) from None
+        raise _parser_problem(str(exc), path.read_bytes(), name, len(columns)) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     for col in categorical:  # a header name with spaces around it was not matched above
         if col in frame.columns and not isinstance(frame[col].dtype, pd.CategoricalDtype):
@@ -165,12 +184,11 @@ def _check_header(name: str, cols: list[str], required: Sequence[str], optional:
         raise FineDataError(problems)
 
 
-def _physical_lines(data: bytes, frame: pd.DataFrame) -> np.ndarray:
+def _physical_lines(frame: pd.DataFrame, total: int) -> np.ndarray:
     """The physical line each record starts on (the header is line 1). When the file has one
     line per record that is just a count; otherwise the newlines inside each record's fields
     are counted, in the columns that have any."""
     n = len(frame)
-    total = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if total == n + 1:
         return np.arange(2, n + 2, dtype=np.int64)
     extra = np.zeros(n, dtype=np.int64)

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,8 @@ import numpy as np
 import pandas as pd
 
 from finestats import paths
-from finestats.csvtable import Cells, Checks, by_distinct, read_cells
+from finestats.csvtable import Cells, Checks, read_cells
 from finestats.errors import FineDataError, FineDataWarning, Problem
-from finestats.fileio import file_sha256
 from finestats.parsing import strict_dates
 
 #: Every column, in the order of the file and of the loaded frame.
@@ -157,7 +157,7 @@ def validate_file(
     p = paths.fines_path(path)
     cells = read_cells(p, _required_header(), EXTENDED, "CSV file")
     df = validated(cells)
-    df.attrs[SOURCE_KEY] = Source(p, file_sha256(p))
+    df.attrs[SOURCE_KEY] = Source(p, cells.sha256)
     warns: list[Problem] = []
     if strict:
         from finestats import curation  # curation imports this module: the one deferred edge
@@ -172,6 +172,45 @@ def _required_header() -> list[str]:
     return [c for c in COLUMNS if c not in EXTENDED]
 
 
+#: Columns read through their distinct values (few per file), stripped of surrounding spaces.
+CODED: tuple[str, ...] = (
+    *CATEGORICAL,
+    "decision_date",
+    "announced_date",
+    "amount",
+    "supersedes",
+    "matter",
+    "articles",
+)
+
+
+class Coded:
+    """Each :data:`CODED` column as integer codes into its distinct values, spaces stripped,
+    computed once (factorising is the one pass over the rows; everything else works on the
+    few distinct values)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._done: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(codes, values)``: row ``i`` holds ``values[codes[i]]`` (an object array of str)."""
+        if col not in self._done:
+            codes, raw = pd.factorize(self._frame[col], use_na_sentinel=False)
+            stripped = pd.Series(raw, dtype=object).str.strip()
+            final, values = pd.factorize(stripped, use_na_sentinel=False)  # "SE" and "SE " merge
+            self._done[col] = (final[codes], np.asarray(values, dtype=object))
+        return self._done[col]
+
+    def values(self, col: str) -> np.ndarray:
+        codes, values = self(col)
+        return values[codes]
+
+    def filled(self, col: str) -> np.ndarray:
+        codes, values = self(col)
+        return (values != "")[codes]
+
+
 def validated(cells: Cells) -> pd.DataFrame:
     """Check every cell of a records file and return the typed frame (or raise)."""
     frame = cells.frame
@@ -183,14 +222,16 @@ def validated(cells: Cells) -> pd.DataFrame:
             [Problem(cells.path, 0, "", "", "at least one record after the header")]
         )
     checks = Checks(cells, _ORDER)
+    coded = Coded(frame)
     _blank_lines(checks)
-    checks.required([c for c in COLUMNS if c not in OPTIONAL and c not in EXTENDED])
-    dates = _check_dates(checks)
-    amount = _check_amount(checks)
-    _check_codes(checks)
-    _check_ids(checks)
+    _check_required(checks, coded)
+    dates = _check_dates(checks, coded)
+    amount = _check_amount(checks, coded)
+    _check_codes(checks, coded)
+    ids = _check_ids(checks)
+    _check_supersedes(checks, coded, ids)
     checks.raise_if_any()
-    return _typed(frame, dates, amount)
+    return _typed(frame, coded, ids, dates, amount)
 
 
 def _blank_lines(checks: Checks) -> None:
@@ -206,107 +247,94 @@ def _blank_lines(checks: Checks) -> None:
     checks.skip[candidates[empty]] = True
 
 
-def _check_dates(checks: Checks) -> dict[str, np.ndarray]:
-    frame = checks.cells.frame
+def _check_required(checks: Checks, coded: Coded) -> None:
+    required = [c for c in COLUMNS if c not in OPTIONAL and c not in EXTENDED]
+    text = [c for c in required if c not in CODED]
+    checks.required(text)
+    for col in required:
+        if col in CODED:
+            checks.flag(~coded.filled(col), col, "a value (this column is required)")
+
+
+def _check_dates(checks: Checks, coded: Coded) -> dict[str, np.ndarray]:
     today = np.datetime64(dt.date.today(), "D")
     out = {}
     for col in ("decision_date", "announced_date"):
-        codes, uniques = pd.factorize(frame[col].str.strip(), use_na_sentinel=False)
-        days, bad = strict_dates(pd.Series(uniques, dtype=object))
+        codes, values = coded(col)
+        days, bad = strict_dates(pd.Series(values, dtype=object))
         out[col] = days[codes]
         checks.flag(bad[codes], col, "an ISO date (YYYY-MM-DD) between 1900 and 2199")
         checks.flag(out[col] > today, col, "a date that is not in the future")
     dec, ann = out["decision_date"], out["announced_date"]
     checks.flag(ann < dec, "announced_date", "a date on or after decision_date")
-    prec = frame["date_precision"].str.strip().to_numpy(object)
-    day = (dec - dec.astype("datetime64[M]")).astype(np.int64)
-    month_start = dec.astype("datetime64[M]") == dec.astype("datetime64[D]")
-    year_start = dec.astype("datetime64[Y]") == dec.astype("datetime64[D]")
+    prec = coded.values("date_precision")
+    known = ~np.isnat(dec)
+    month_start = dec.astype("datetime64[M]").astype("datetime64[D]") == dec
+    year_start = dec.astype("datetime64[Y]").astype("datetime64[D]") == dec
     checks.flag(
-        (prec == "month") & (day != 0) & ~np.isnat(dec),
+        (prec == "month") & ~month_start & known,
         "decision_date",
         "the first day of the month (date_precision is month)",
     )
     checks.flag(
-        (prec == "year") & ~year_start & ~np.isnat(dec),
+        (prec == "year") & ~year_start & known,
         "decision_date",
         "January 1 (date_precision is year)",
     )
-    del month_start
     return out
 
 
-def _check_amount(checks: Checks) -> np.ndarray:
-    s = checks.cells.frame["amount"].str.strip()
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    text = pd.Series(uniques, dtype=object)
-    shape_ok = text.str.fullmatch(AMOUNT_RE.pattern[1:-1]).fillna(False).to_numpy(bool)
-    values = np.full(len(text), np.nan)
+def _check_amount(checks: Checks, coded: Coded) -> np.ndarray:
+    codes, values = coded("amount")
+    shape_ok = np.array([bool(AMOUNT_RE.match(v)) for v in values], dtype=bool)
+    numbers = np.full(len(values), np.nan)
     # float() of a valid shape never fails; a number too large becomes inf (reported below)
-    values[shape_ok] = [float(v) for v in text[shape_ok]]
-    amount = values[codes]
-    filled = (s != "").to_numpy(bool)
+    numbers[shape_ok] = [float(v) for v in values[shape_ok]]
+    amount = numbers[codes]
+    ok = shape_ok[codes]
     checks.flag(
-        filled & ~shape_ok[codes],
+        coded.filled("amount") & ~ok,
         "amount",
         "a positive number without separators or currency sign, such as 2500000",
     )
     finite = np.isfinite(amount)
-    checks.flag(shape_ok[codes] & ~finite, "amount", "a finite amount (this one overflows)")
-    checks.flag(shape_ok[codes] & finite & (amount <= 0), "amount", "a positive amount")
+    checks.flag(ok & ~finite, "amount", "a finite amount (this one overflows)")
+    checks.flag(ok & finite & (amount <= 0), "amount", "a positive amount")
     return amount
 
 
-def _in(vocabulary: frozenset[str] | tuple[str, ...]) -> callable:
+def _not_in(vocabulary: frozenset[str] | tuple[str, ...]) -> Callable[[np.ndarray], np.ndarray]:
     allowed = frozenset(vocabulary)
-    return lambda values: np.array([str(v).strip() not in allowed for v in values], dtype=bool)
+    return lambda values: np.array([v not in allowed for v in values], dtype=bool)
 
 
-def _matches(pattern: re.Pattern[str], optional: bool = False) -> callable:
-    def bad(values: np.ndarray) -> np.ndarray:
-        return np.array(
-            [not (pattern.match(v.strip()) or (optional and v.strip() == "")) for v in values],
-            dtype=bool,
-        )
-
-    return bad
-
-
-def _check_codes(checks: Checks) -> None:
-    """Columns with a small vocabulary or a fixed shape, checked on their distinct values."""
-    f = checks.cells.frame
-    filled = {
-        c: (f[c].to_numpy(object) != "")
-        for c in (
-            "country",
-            "currency",
-            "status",
-            "date_precision",
-            "date_basis",
-            "sector",
-            "articles",
-            "matter",
-        )
-    }
-    rules = [
-        ("country", _matches(COUNTRY_RE), "an ISO 3166-1 alpha-2 code such as SE"),
-        ("currency", _in(ISO_4217), "an ISO 4217 code such as SEK"),
-        ("status", _in(STATUSES), "one of " + ", ".join(STATUSES)),
-        ("date_precision", _in(PRECISIONS), "one of " + ", ".join(PRECISIONS)),
-        ("date_basis", _in(DATE_BASES), "one of " + ", ".join(DATE_BASES)),
-        ("sector", _in(SECTORS), "one of " + ", ".join(SECTORS)),
-        ("matter", _matches(SLUG_RE), "a lowercase slug such as clearview-ai"),
-        ("articles", _bad_articles, "article references separated by ';', such as 5(1)(a);6(1);13"),
-    ]
-    for col, bad, expected in rules:
-        checks.flag(filled[col] & by_distinct(f[col], bad), col, expected)
+def _not_matching(pattern: re.Pattern[str]) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda values: np.array([not pattern.match(v) for v in values], dtype=bool)
 
 
 def _bad_articles(values: np.ndarray) -> np.ndarray:
-    return np.array(
-        [not all(ARTICLE_RE.match(a) for a in str(v).strip().split(";")) for v in values],
-        dtype=bool,
-    )
+    return np.array([not all(ARTICLE_RE.match(a) for a in v.split(";")) for v in values], bool)
+
+
+#: Columns with a small vocabulary or a fixed shape: (column, bad-values test, expected).
+CODE_RULES: tuple[tuple[str, Callable[[np.ndarray], np.ndarray], str], ...] = (
+    ("country", _not_matching(COUNTRY_RE), "an ISO 3166-1 alpha-2 code such as SE"),
+    ("currency", _not_in(ISO_4217), "an ISO 4217 code such as SEK"),
+    ("status", _not_in(STATUSES), "one of " + ", ".join(STATUSES)),
+    ("date_precision", _not_in(PRECISIONS), "one of " + ", ".join(PRECISIONS)),
+    ("date_basis", _not_in(DATE_BASES), "one of " + ", ".join(DATE_BASES)),
+    ("sector", _not_in(SECTORS), "one of " + ", ".join(SECTORS)),
+    ("matter", _not_matching(SLUG_RE), "a lowercase slug such as clearview-ai"),
+    ("articles", _bad_articles, "article references separated by ';', such as 5(1)(a);6(1);13"),
+)
+
+
+def _check_codes(checks: Checks, coded: Coded) -> None:
+    """Each rule is tested once per distinct value, then mapped back to the rows."""
+    for col, bad, expected in CODE_RULES:
+        codes, values = coded(col)
+        flags = bad(values) & (values != "")
+        checks.flag(flags[codes], col, expected)
 
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9\n-]")
@@ -328,17 +356,19 @@ def _slug_mismatches(s: pd.Series) -> np.ndarray:
     return ~s.str.fullmatch(SLUG_RE.pattern[1:-1]).fillna(False).to_numpy(bool)
 
 
-def _check_ids(checks: Checks) -> None:
-    """fine_id: a unique slug; supersedes: another record it may replace, once, no loop."""
+def _check_ids(checks: Checks) -> pd.Series:
+    """fine_id: a unique slug (spaces around it tolerated). Returns the ids, stripped."""
     f, lines = checks.cells.frame, checks.cells.lines
-    ids = f["fine_id"].str.strip()
+    ids = f["fine_id"]
+    if ids.str.endswith((" ", "\t")).any():  # the parser already skipped leading spaces
+        ids = ids.str.strip()
     filled = (ids != "").to_numpy(bool)
     checks.flag(
         filled & _slug_mismatches(ids.where(filled, "x")),
         "fine_id",
         "a lowercase slug such as imy-2021-polis",
     )
-    dup = (ids.duplicated(keep="first").to_numpy(bool)) & filled
+    dup = ids.duplicated(keep="first").to_numpy(bool) & filled
     if dup.any():
         first = pd.Series(lines).groupby(ids.to_numpy()).transform("min").to_numpy()
         for i in np.flatnonzero(dup):
@@ -351,62 +381,61 @@ def _check_ids(checks: Checks) -> None:
                     f"a unique fine_id (already used on line {first[i]})",
                 )
             )
-    _check_supersedes(checks, ids)
+    return ids
 
 
-def _check_supersedes(checks: Checks, ids: pd.Series) -> None:
-    f = checks.cells.frame
-    sup = f["supersedes"].str.strip()
-    status = f["status"].str.strip()
-    has = (sup != "").to_numpy(bool)
+def _check_supersedes(checks: Checks, coded: Coded, ids: pd.Series) -> None:
+    """supersedes: another record, of a status it may replace, replaced once, and no loop."""
     col = "supersedes"
-    needs = status.isin(["reduced", "annulled"]).to_numpy(bool) & ~has
+    status = coded.values("status")
+    has = coded.filled(col)
     for st in ("reduced", "annulled"):
         checks.flag(
-            needs & (status == st).to_numpy(bool),
+            (status == st) & ~has,
             col,
             f"the fine_id of the decision this {st} court outcome replaces",
         )
     if not has.any():
         return
     rows = np.flatnonzero(has)
-    status_of = pd.Series(status.to_numpy(), index=ids.to_numpy())
-    status_of = status_of[~status_of.index.duplicated()]
-    target = sup.iloc[rows].map(status_of).to_numpy(object)
-    own = status.iloc[rows].to_numpy(object)
-    unknown = pd.isna(target)
-    self_ref = (sup.iloc[rows] == ids.iloc[rows]).to_numpy(bool)
-    mask = np.zeros(len(f), dtype=bool)
-    mask[rows[unknown & ~self_ref]] = True
-    checks.flag(mask, col, "the fine_id of another record in the file")
-    mask[:] = False
-    mask[rows[self_ref]] = True
-    checks.flag(mask, col, "another record's fine_id, not the record's own")
-    for i, o, t in zip(
-        rows[~unknown & ~self_ref],
-        own[~unknown & ~self_ref],
-        target[~unknown & ~self_ref],
-        strict=True,
-    ):
-        allowed = SUPERSEDABLE.get(o)
-        if allowed is not None and t not in allowed:
+    sup = coded.values(col)
+    status_of = pd.Series(status, index=ids.to_numpy())
+    target = pd.Series(sup[rows]).map(status_of[~status_of.index.duplicated()]).to_numpy(object)
+    self_ref = sup[rows] == ids.to_numpy(object)[rows]
+    unknown = pd.isna(target) & ~self_ref
+    checks.flag(_rows(len(ids), rows[unknown]), col, "the fine_id of another record in the file")
+    checks.flag(
+        _rows(len(ids), rows[self_ref]), col, "another record's fine_id, not the record's own"
+    )
+    known = ~unknown & ~self_ref
+    for i, own, tgt in zip(rows[known], status[rows][known], target[known], strict=True):
+        allowed = SUPERSEDABLE.get(own)
+        if allowed is not None and tgt not in allowed:
             what = ", ".join(sorted(allowed)) if allowed else "nothing (leave it empty)"
             checks.add(
                 Problem(
                     checks.cells.path,
                     int(checks.cells.lines[i]),
                     col,
-                    sup.iat[i],
-                    f"a {o} record to supersede {what}, not a {t} record",
+                    sup[i],
+                    f"a {own} record to supersede {what}, not a {tgt} record",
                 )
             )
-    twice = has & sup.duplicated(keep="first").to_numpy(bool)
+    twice = has & pd.Series(sup).duplicated(keep="first").to_numpy(bool)
     checks.flag(
         twice, col, "a record superseded only once (chain later outcomes onto the latest record)"
     )
     checks.flag(
-        _in_loops(ids, sup, has), col, "a chain of supersedes links that ends (this one loops back)"
+        _in_loops(ids, pd.Series(sup), has),
+        col,
+        "a chain of supersedes links that ends (this one loops back)",
     )
+
+
+def _rows(n: int, which: np.ndarray) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[which] = True
+    return mask
 
 
 def _in_loops(ids: pd.Series, sup: pd.Series, has: np.ndarray) -> np.ndarray:
@@ -422,24 +451,47 @@ def _in_loops(ids: pd.Series, sup: pd.Series, has: np.ndarray) -> np.ndarray:
     return ids.isin(cur.index).to_numpy(bool) & has
 
 
-def _typed(frame: pd.DataFrame, dates: dict[str, np.ndarray], amount: np.ndarray) -> pd.DataFrame:
-    out = {}
+def _typed(
+    frame: pd.DataFrame,
+    coded: Coded,
+    ids: pd.Series,
+    dates: dict[str, np.ndarray],
+    amount: np.ndarray,
+) -> pd.DataFrame:
+    out: dict[str, pd.Series] = {}
     for col in COLUMNS:
         if col in dates:
             out[col] = pd.Series(dates[col].astype("datetime64[ns]"))
         elif col == "amount":
             out[col] = pd.Series(amount, dtype="float64")
         elif col in CATEGORICAL:
-            s = frame[col].str.strip()
-            out[col] = s.where(s != "").astype("category")
-        elif col in OPTIONAL or col in EXTENDED:
-            s = frame[col]
-            s = s.str.strip() if col in ("supersedes", "matter") else s
-            out[col] = s.where(s != "")
+            codes, values = coded(col)
+            out[col] = _categorical(codes, values)
+        elif col in CODED:  # optional text read through its codes
+            codes, values = coded(col)
+            text = pd.Series(values[codes], dtype="str")
+            out[col] = text.where(text != "")
         elif col == "fine_id":
-            out[col] = frame[col].str.strip()
+            out[col] = ids.reset_index(drop=True)
+        elif col in OPTIONAL:
+            s = frame[col].reset_index(drop=True)
+            out[col] = s.where(s != "")
         else:
-            out[col] = frame[col]
+            out[col] = frame[col].reset_index(drop=True)
     df = pd.DataFrame(out)
     df["year"] = df["decision_date"].dt.year.astype("int64")
     return df
+
+
+def _categorical(codes: np.ndarray, values: np.ndarray) -> pd.Categorical:
+    """A categorical from codes into ``values``, the empty value as missing, categories sorted."""
+    order = np.argsort(values, kind="stable")
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = np.arange(len(values))
+    empty = values == ""
+    keep = order[~empty[order]]
+    new_code = np.full(len(values), -1, dtype=np.int64)
+    new_code[keep] = np.arange(len(keep))
+    return pd.Categorical.from_codes(
+        new_code[codes], categories=pd.Index(values[keep], dtype="str")
+    )
