@@ -74,7 +74,7 @@ def test_notebook_metadata_and_cells(stem: str) -> None:
 def _execute(stem: str, params: dict[str, Any], out: Path) -> Path:
     import papermill as pm
 
-    from finestats.report import KERNEL_NAME, _kernel_manager
+    from finestats.kernels import KERNEL_NAME, kernel_manager_class
 
     out.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(
@@ -83,8 +83,9 @@ def _execute(stem: str, params: dict[str, Any], out: Path) -> Path:
         parameters={**params, "output_dir": str(out)},
         kernel_name=KERNEL_NAME,
         progress_bar=False,
+        request_save_on_cell_execute=False,
         cwd=str(NOTEBOOKS),
-        kernel_manager_class=_kernel_manager(out / "log"),
+        kernel_manager_class=kernel_manager_class(out / "log"),
     )
     return out
 
@@ -116,7 +117,7 @@ def test_01_writes_the_library_totals(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(wide, pivot(df, query=q).round(2), check_dtype=False, atol=0.011)
     head = json.loads((out / "headline.json").read_text())
     assert head["n_fines"] == int(totals(df, "regulator", query=q)["n_fines"].sum())
-    assert {"totals_by_year_stacked.png", "totals_by_regulator.svg"} <= {
+    assert {"totals_by_year_stacked.png", "totals_by_regulator.png"} <= {
         p.name for p in out.iterdir()
     }
 

@@ -129,9 +129,11 @@ def test_matter_timeline_shows_every_decision_and_the_court_events(tables) -> No
 
 def test_save_figure_writes_png_and_svg_deterministically(tmp_path, tables) -> None:
     by_year = tables[1]
-    fig = plots.stacked_by_year(by_year)
-    first = plots.save_figure(fig, tmp_path / "a" / "nested", "chart")
-    second = plots.save_figure(plots.stacked_by_year(by_year), tmp_path / "b", "chart")
+    assert set(plots.save_figure(plots.stacked_by_year(by_year), tmp_path / "p", "c")) == {"png"}
+    first = plots.save_figure(
+        plots.stacked_by_year(by_year), tmp_path / "a" / "nested", "chart", svg=True
+    )
+    second = plots.save_figure(plots.stacked_by_year(by_year), tmp_path / "b", "chart", svg=True)
     assert set(first) == {"png", "svg"}
     for fmt in ("png", "svg"):
         assert first[fmt].name == f"chart.{fmt}"
@@ -140,6 +142,19 @@ def test_save_figure_writes_png_and_svg_deterministically(tmp_path, tables) -> N
     svg = first["svg"].read_text()
     assert "<dc:date>" not in svg and "EUR" in svg
     assert not [p for p in (tmp_path / "a" / "nested").iterdir() if p.name.startswith(".")]
+
+
+def test_svg_is_the_same_in_another_process(tmp_path, tables) -> None:
+    """Clip-path and other ids come from a fixed salt, so a fresh process writes the same bytes."""
+    code = (
+        "import matplotlib; matplotlib.use('Agg'); import finestats; from finestats import plots; "
+        "t = finestats.totals(finestats.load_fines(), ('regulator', 'year')); "
+        f"plots.save_figure(plots.stacked_by_year(t), {str(tmp_path / 'sub')!r}, 'c', svg=True)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    here = plots.save_figure(plots.stacked_by_year(tables[1]), tmp_path / "here", "c", svg=True)
+    assert (tmp_path / "sub" / "c.svg").read_bytes() == here["svg"].read_bytes()
+    assert b"clip-path" in here["svg"].read_bytes()
 
 
 def test_import_finestats_does_not_import_matplotlib() -> None:

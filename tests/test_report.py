@@ -51,7 +51,7 @@ def test_report_folder_contents(report: Path) -> None:
     assert {"index.html", "manifest.json", "headline.json", "counted_fines.csv"} <= names
     pngs = {n for n in names if n.endswith(".png")}
     assert len(pngs) >= 6
-    assert {n.replace(".png", ".svg") for n in pngs} <= names
+    assert not any(n.endswith(".svg") for n in names)  # one render per chart: PNG
     csvs = [
         "totals_by_regulator_year.csv",
         "totals_by_regulator.csv",
@@ -362,3 +362,60 @@ def test_cli_report_bad_input_exits_2_with_one_line(tmp_path: Path) -> None:
         assert len(lines) == 1 and message in lines[0], lines
         assert "Traceback" not in proc.stderr
     assert not (tmp_path / "r").exists()
+
+
+def _notebook(path: Path, *sources: str) -> None:
+    cells = [
+        {"cell_type": "markdown", "id": "t", "metadata": {}, "source": [f"# {path.stem}"]},
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "p",
+            "outputs": [],
+            "metadata": {"tags": ["parameters"]},
+            "source": ['currency = "EUR"\noutput_dir = None'],
+        },
+    ]
+    cells += [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"c{i}",
+            "metadata": {},
+            "outputs": [],
+            "source": [src],
+        }
+        for i, src in enumerate(sources)
+    ]
+    nb = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {
+                "name": "finestats",
+                "language": "python",
+                "display_name": "Python 3 (finestats)",
+            }
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(nb))
+
+
+@pytest.mark.slow
+def test_a_reused_kernel_starts_each_notebook_with_an_empty_namespace(tmp_path: Path) -> None:
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    _notebook(folder / "01-sets.ipynb", "leaked = 1\nimport pandas")
+    _notebook(
+        folder / "02-reads.ipynb",
+        "import os, sys\nassert 'leaked' not in globals(), 'a name leaked from 01'\n"
+        "assert 'pandas' in sys.modules  # the imports stay: that is the point\n"
+        "open(os.path.join(output_dir, 'pid.txt'), 'w').write(str(os.getpid()))",
+    )
+    _notebook(
+        folder / "03-same.ipynb",
+        "import os\nopen(os.path.join(output_dir, 'pid3.txt'), 'w').write(str(os.getpid()))",
+    )
+    out = build_report("EUR", {}, tmp_path / "r", progress=False, notebooks_dir=folder, jobs=1)
+    assert (out / "pid.txt").read_text() == (out / "pid3.txt").read_text()  # one kernel

@@ -675,21 +675,28 @@ def _draw_events(ax: Any, events: pd.DataFrame, d: pd.DataFrame, pos: dict, line
 
 
 def save_figure(
-    fig: Any, output_dir: str | os.PathLike[str], stem: str, *, show: bool = False
+    fig: Any,
+    output_dir: str | os.PathLike[str],
+    stem: str,
+    *,
+    show: bool = False,
+    svg: bool = False,
 ) -> dict[str, Path]:
-    """Write ``fig`` as ``<stem>.png`` and ``<stem>.svg`` in ``output_dir`` (created if needed),
-    each atomically, with deterministic bytes (no dates, fixed SVG id salt, SVG text kept as
-    text). Returns the paths as ``{"png": ..., "svg": ...}``.
+    """Write ``fig`` as ``<stem>.png`` in ``output_dir`` (created if needed), and with
+    ``svg=True`` also as ``<stem>.svg``, each atomically, with deterministic bytes (no dates,
+    fixed SVG id salt, SVG text kept as text). Returns the paths by format.
 
+    The chart is laid out once: the PNG render computes the layout, which the SVG then reuses.
     ``show=True`` (in a notebook) displays the PNG just written and closes the figure, so the
     notebook shows exactly the saved chart and the inline backend does not render it again.
     """
     import matplotlib
 
     out = Path(output_dir)
+    formats = [("png", {"Software": None})] + ([("svg", {"Date": None})] if svg else [])
     paths: dict[str, Path] = {}
     with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}):
-        for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
+        for fmt, metadata in formats:
             target = out / f"{stem}.{fmt}"
 
             def write(tmp: Path, f: str = fmt, md: dict[str, Any] = metadata) -> None:
@@ -697,6 +704,7 @@ def save_figure(
 
             atomic_write(target, write)
             paths[fmt] = target
+            fig.set_layout_engine("none")  # keep the layout just computed
     if show:
         from IPython.display import Image, display
 

@@ -258,42 +258,42 @@ def _build_daily(table: RateTable) -> DailyLookup:
 
 
 def _build_yearly(table: RateTable, max_gap: int) -> YearlyLookup:
+    """Per currency and year, vectorised over currencies: the mean of the fixings, the first and
+    last fixing day, and the largest gap between consecutive fixings inside the year."""
     days = table.days()
     years = years_of(days)
     y0, y1 = int(years[0]), int(years[-1])
     n_years = y1 - y0 + 1
     values = table.frame.to_numpy()
-    n_cur = values.shape[1]
-    mean = np.full((n_cur, n_years), np.nan)
-    last = np.full((n_cur, n_years), NO_FIX, dtype=np.int32)
-    covered = np.zeros((n_cur, n_years), dtype=bool)
-    for j in range(n_cur):
-        ok = ~np.isnan(values[:, j])
-        s = pd.DataFrame({"year": years[ok], "day": days[ok], "v": values[ok, j]})
-        s["gap"] = s["day"].diff()
-        s.loc[s["year"].ne(s["year"].shift()), "gap"] = 0
-        g = s.groupby("year").agg(
-            mean=("v", "mean"), first=("day", "min"), last=("day", "max"), gap=("gap", "max")
-        )
-        yrs = g.index.to_numpy()
-        jan1 = epoch_days((yrs - 1970).astype("datetime64[Y]"))
-        dec31 = jan1 + np.where(is_leap(yrs), 365, 364)
-        yi = yrs - y0
-        mean[j, yi] = g["mean"].to_numpy()
-        last[j, yi] = g["last"].to_numpy()
-        covered[j, yi] = (
-            (g["first"].to_numpy() - jan1 <= max_gap)
-            & (dec31 - g["last"].to_numpy() <= max_gap)
-            & (g["gap"].to_numpy() <= max_gap + 1)
-        )
+    have = ~np.isnan(values)
+    yi = years - y0
+    frame = pd.DataFrame(values)
+    mean = frame.groupby(yi).mean().reindex(range(n_years)).to_numpy().T.copy()
+    fixed_days = pd.DataFrame(np.where(have, days[:, None], np.nan))
+    by_year = fixed_days.groupby(yi)
+    first = by_year.min().reindex(range(n_years)).to_numpy().T
+    last = by_year.max().reindex(range(n_years)).to_numpy().T
+    gap = np.zeros_like(first)
+    for j in range(values.shape[1]):  # consecutive fixings of one currency: a few numpy ops
+        d, y = days[have[:, j]], yi[have[:, j]]
+        steps = np.diff(d)
+        same = y[1:] == y[:-1]
+        if same.any():
+            np.maximum.at(gap[j], y[1:][same], steps[same])
+    yrs = np.arange(y0, y1 + 1)
+    jan1 = epoch_days((yrs - 1970).astype("datetime64[Y]"))
+    dec31 = jan1 + np.where(is_leap(yrs), 365, 364)
+    with np.errstate(invalid="ignore"):
+        covered = (first - jan1 <= max_gap) & (dec31 - last <= max_gap) & (gap <= max_gap + 1)
+    last_day = np.where(np.isnan(last), NO_FIX, last).astype(np.int32)
     year_last = pd.Series(days).groupby(years).max().reindex(range(y0, y1 + 1)).to_numpy()
     for j, adopted in table.legacy_columns():
         first_year = int(years_of(np.array([adopted]))[0])
-        yi = np.arange(max(first_year - y0, 0), n_years)
-        mean[j, yi] = EURO_LEGACY[table.frame.columns[j]][0]
-        last[j, yi] = year_last[yi]
-        covered[j, yi] = True
-    return YearlyLookup(y0, mean, last, covered)
+        idx = np.arange(max(first_year - y0, 0), n_years)
+        mean[j, idx] = EURO_LEGACY[table.frame.columns[j]][0]
+        last_day[j, idx] = year_last[idx]
+        covered[j, idx] = True
+    return YearlyLookup(y0, mean, last_day, covered & ~np.isnan(mean))
 
 
 @runtime_checkable

@@ -1,7 +1,8 @@
 """The report: every notebook run by papermill into its own folder of a report archive.
 
-``build_report`` checks the parameters once (before any kernel starts), runs the notebooks (one
-kernel each, ``jobs`` at a time, each kernel on this very interpreter), renders each as a
+``build_report`` checks the parameters once (before any kernel starts), runs the notebooks
+(``jobs`` at a time, in as many kernels on this very interpreter, each reused with a fresh
+namespace for the next notebook: :mod:`finestats.kernels`), renders each as a
 self-contained HTML page with the code hidden, compares the counted fines with the previous
 report of the same currency, and writes ``manifest.json`` and the report's ``index.html``.
 
@@ -15,6 +16,7 @@ A failed notebook's executed copy is kept in ``out/failed-<name>/``.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import os
@@ -34,15 +36,20 @@ import pandas as pd
 from finestats import changes, pages, paths
 from finestats.errors import ReportError, UsageError
 from finestats.fileio import ensure_dir, os_error, write_json
+from finestats.kernels import KERNEL_NAME, KernelLanes
 from finestats.notebook import check_parameters
 from finestats.records import source_of
+
+# jsonschema (imported by papermill and nbconvert through nbformat) imports the optional package
+# rfc3987_syntax when it is installed, which compiles a grammar at import: 1.3 s of every report
+# spent on URI formats that nbformat's schemas never check. Marked absent for this process only.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 INDEX_NAME = "index.html"
 MANIFEST_NAME = "manifest.json"
 HEADLINE_NAME = "headline.json"
 LATEST = "latest"
 PACKAGES = ("finestats", "pandas", "matplotlib", "papermill", "nbconvert")
-KERNEL_NAME = "finestats"
 #: Parameters the report sets itself, never the user.
 RESERVED = ("output_dir",)
 
@@ -132,8 +139,6 @@ def _notebooks(folder: Path) -> list[Path]:
 def _checked_parameters(
     currency: str, parameters: dict[str, Any] | None, notebooks: list[Path]
 ) -> tuple[str, dict[str, Any], dict[str, set[str]]]:
-    import papermill as pm
-
     params = dict(parameters or {})
     cur = params.pop("currency", currency)
     if not isinstance(cur, str) or not cur.strip():
@@ -142,7 +147,7 @@ def _checked_parameters(
     for key in RESERVED:
         if key in params:
             raise UsageError(f"{key} is set by the report; pass --out instead")
-    declared = {nb.name: set(pm.inspect_notebook(str(nb))) for nb in notebooks}
+    declared = {nb.name: declared_parameters(nb) for nb in notebooks}
     everything = sorted(set().union(*declared.values()) - set(RESERVED))
     unknown = sorted(set(params) - set(everything))
     if unknown:
@@ -157,6 +162,28 @@ def _checked_parameters(
         elif isinstance(value, str | os.PathLike) and str(value) not in ("", "forex", "bundled"):
             params[key] = str(paths.absolute(value))
     return cur, params, declared
+
+
+def declared_parameters(nb_path: Path) -> set[str]:
+    """The names the notebook's ``parameters`` cell assigns (read with ``ast``: the cell holds
+    plain assignments; papermill is then imported only by the threads that run notebooks)."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            try:
+                tree = ast.parse("".join(cell.get("source", "")))
+            except SyntaxError as exc:
+                raise UsageError(
+                    f"{nb_path.name}: the parameters cell is not valid Python ({exc.msg})"
+                ) from None
+            return {
+                t.id
+                for node in tree.body
+                if isinstance(node, ast.Assign | ast.AnnAssign)
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(t, ast.Name)
+            }
+    return set()
 
 
 def _check_args(cur: str, params: dict[str, Any], first: set[str]) -> dict[str, Any]:
@@ -226,49 +253,23 @@ def _say(progress: bool, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def _kernel_manager(log_path: Path) -> type:
-    """A kernel manager that starts the kernel on this interpreter (no kernelspec lookup, so a
-    user's own ``python3`` kernel can never be picked instead) and sends its output to a log."""
-    from jupyter_client.kernelspec import KernelSpec
-    from jupyter_client.manager import AsyncKernelManager
-
-    spec = KernelSpec(
-        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        display_name="Python 3 (finestats)",
-        language="python",
-        name=KERNEL_NAME,
-    )
-
-    class FinestatsKernelManager(AsyncKernelManager):
-        @property
-        def kernel_spec(self) -> KernelSpec:
-            return spec
-
-        async def _async_start_kernel(self, **kw: Any) -> None:
-            with open(log_path, "ab") as log:  # the kernel keeps its own descriptor
-                kw.setdefault("stdout", log)
-                kw.setdefault("stderr", log)
-                await super()._async_start_kernel(**kw)
-
-        start_kernel = _async_start_kernel
-
-    return FinestatsKernelManager
-
-
-def _execute(run: _Run, cwd: Path) -> BaseException | None:
+def _execute(run: _Run, lanes: KernelLanes) -> BaseException | None:
+    """Run one notebook in this thread's kernel; return the exception, if any."""
     import papermill as pm
 
     t0 = time.perf_counter()
     try:
+        km = lanes.kernel()
+        run.log = lanes.log_of(km) or run.log
         pm.execute_notebook(
             str(run.nb),
             str(run.executed),
             parameters=run.params,
             kernel_name=KERNEL_NAME,
             progress_bar=False,
+            request_save_on_cell_execute=False,  # one write at the end, not two per cell
             log_output=False,
-            cwd=str(cwd),
-            kernel_manager_class=_kernel_manager(run.log),
+            km=km,
         )
     except Exception as exc:
         return exc
@@ -280,29 +281,37 @@ def _execute(run: _Run, cwd: Path) -> BaseException | None:
 def _run_all(
     runs: list[_Run], jobs: int | None, progress: bool, build: Path, failed_dir: Path
 ) -> None:
-    """Run the notebooks ``jobs`` at a time; as each finishes, move its files into ``build`` and
-    render its HTML page. After a failure no new notebook starts; the first failure is raised."""
+    """Run the notebooks ``jobs`` at a time (one reused kernel per job); as each finishes, move
+    its files into ``build`` and render its HTML page. After a failure no new notebook starts;
+    the first failure is raised."""
     n_jobs = max(1, min(len(runs), jobs or os.cpu_count() or 1))
     failures: list[tuple[_Run, BaseException]] = []
-    with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="finestats-nb") as pool:
-        futures = {pool.submit(_execute, run, run.nb.parent): run for run in runs}
-        exporter = pages.html_exporter()  # built while the first kernels start
-        for done, fut in enumerate(as_completed(futures), 1):
-            run = futures[fut]
-            if fut.cancelled():
-                continue
-            exc = fut.result()
-            label = f"  [{done}/{len(runs)}] {run.nb.stem} ({run.duration:.1f} s)"
-            if exc is not None:
-                _say(progress, f"{label} FAILED")
-                failures.append((run, exc))
-                for other in futures:
-                    other.cancel()
-                continue
-            if not failures:
-                run.files = _collect(run, build)
-                pages.write_notebook_page(exporter, run.executed, build / f"{run.nb.stem}.html")
-                _say(progress, f"{label} ok")
+    lanes = KernelLanes(runs[0].log.parent, runs[0].nb.parent)
+    lanes.start(n_jobs)  # they boot while papermill and nbconvert are imported
+    # The notebooks with most charts first, so that no lane is left with a long one at the end.
+    order = sorted(runs, key=lambda r: -r.nb.read_text(encoding="utf-8").count("save_figure("))
+    try:
+        with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="finestats-nb") as pool:
+            futures = {pool.submit(_execute, run, lanes): run for run in order}
+            exporter = pages.html_exporter()  # built while the first kernels start
+            for done, fut in enumerate(as_completed(futures), 1):
+                run = futures[fut]
+                if fut.cancelled():
+                    continue
+                exc = fut.result()
+                label = f"  [{done}/{len(runs)}] {run.nb.stem} ({run.duration:.1f} s)"
+                if exc is not None:
+                    _say(progress, f"{label} FAILED")
+                    failures.append((run, exc))
+                    for other in futures:
+                        other.cancel()
+                    continue
+                if not failures:
+                    run.files = _collect(run, build)
+                    pages.write_notebook_page(exporter, run.executed, build / f"{run.nb.stem}.html")
+                    _say(progress, f"{label} ok")
+    finally:
+        lanes.shutdown()
     if failures:
         run, exc = min(failures, key=lambda f: runs.index(f[0]))
         others = [f[0].nb.name for f in failures if f[0] is not run]
