@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from finestats import FineDataError, load_fines
-from finestats.curation import blocked_hosts
-from finestats.records import validate_file
+from finestats.curation import blocked_hosts, validate_file
 
 
 def strict_messages(path) -> list[str]:

@@ -11,8 +11,8 @@ import pytest
 from finestats import load_fines
 from finestats.collection import collection_markdown, update_readme
 from finestats.coverage import coverage_for
+from finestats.curation import validate_file
 from finestats.events import events_for
-from finestats.records import validate_file
 from finestats.summary import totals
 
 from .conftest import REPO, SHIPPED

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finestats import FineDataError, FinestatsError, load_fines
-from finestats.records import COLUMNS, EXTENDED, STATUSES, source_of, validate_file
+from finestats.curation import validate_file
+from finestats.records import COLUMNS, EXTENDED, STATUSES, source_of
 
 
 def test_lifecycle_fixture_loads_typed(lifecycle_csv: Path) -> None:
@@ -272,7 +273,7 @@ def test_strict_rejects_non_http_source(edited_csv) -> None:
     path = edited_csv({(4, "source_url"): "ftp://example.org/x"})
     load_fines(path)  # fine without strict
     with pytest.raises(FineDataError, match=r":4: column 'source_url' value 'ftp://example.org/x'"):
-        load_fines(path, strict=True)
+        validate_file(path, strict=True)
 
 
 def test_strict_rejects_duplicate_decision(edited_csv) -> None:

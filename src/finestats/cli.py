@@ -18,19 +18,20 @@ import click
 import pandas as pd
 
 from finestats import paths
-from finestats.collection import coverage_table, update_readme
+from finestats.collection import coverage_table, refreshed_readme
 from finestats.conversion import convert
 from finestats.coverage import coverage_for, coverage_path, load_coverage, scope_text
+from finestats.curation import validate_file
 from finestats.errors import FinestatsError, UsageError
 from finestats.events import events_for
 from finestats.export import export_csv, to_csv_text
 from finestats.fileio import atomic_write_text
-from finestats.formatting import convention, real_text, view_text
-from finestats.query import DATE_COLUMNS, VIEWS, Query, ResultMeta, attach, meta_of
+from finestats.formatting import plain_table
+from finestats.query import DATE_COLUMNS, VIEWS, Query, attach, meta_of
 from finestats.rate_updates import ECB_ZIP_URL, update
-from finestats.rates import RateTable
-from finestats.records import load_fines, validate_file
-from finestats.snapshots import bundled_snapshot, load_rates, newest_snapshot, stored_snapshots
+from finestats.records import load_fines
+from finestats.report import build_report
+from finestats.snapshots import describe_rates, load_rates
 from finestats.summary import GROUP_KEYS, result_meta, totals
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -93,72 +94,71 @@ rates_option = click.option(
 )
 
 
+#: The selection and conversion options (one per :class:`Query` setting): declarations, settings.
+QUERY_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--currency", "-c"), {"default": "EUR", "show_default": True, "help": "Target currency."}),
+    (
+        ("--view",),
+        {
+            "type": click.Choice(VIEWS),
+            "default": "imposed",
+            "show_default": True,
+            "help": "imposed: what regulators decided; effective: after appeals.",
+        },
+    ),
+    (
+        ("--as-of", "as_of"),
+        {
+            "metavar": "YYYY-MM-DD",
+            "help": "Effective view: what stood on that date (records and court events up to it).",
+        },
+    ),
+    (
+        ("--include-provisional",),
+        {"is_flag": True, "help": "Count notices of intent that no final fine replaced."},
+    ),
+    (("--no-penalties",), {"is_flag": True, "help": "Leave out overdue penalty payments."}),
+    (
+        ("--complete-only",),
+        {"is_flag": True, "help": "Only fines inside the declared scope (coverage.csv)."},
+    ),
+    (("--years",), {"metavar": "YYYY[-YYYY]", "help": "Decision years, inclusive."}),
+    (("--regulator", "regulators"), {"multiple": True, "help": "Only these (repeatable)."}),
+    (("--country", "countries"), {"multiple": True, "help": "ISO country codes (repeatable)."}),
+    (("--defendant",), {"help": "Case-insensitive substring of the defendant."}),
+    (("--matter",), {"help": "One matter, e.g. clearview-ai."}),
+    (("--sector", "sectors"), {"multiple": True, "help": "Only these sectors (repeatable)."}),
+    (("--article",), {"help": "Fines citing this article, e.g. 6 or 5(1)(f)."}),
+    (
+        ("--on",),
+        {
+            "type": click.Choice(DATE_COLUMNS),
+            "default": "decision_date",
+            "show_default": True,
+            "help": "Which date's ECB fixing converts each fine.",
+        },
+    ),
+    (
+        ("--at",),
+        {
+            "metavar": "YYYY-MM-DD|year-average",
+            "help": "Convert every fine at one date's rates, or at its year's average rate.",
+        },
+    ),
+    (
+        ("--real",),
+        {
+            "metavar": "YYYY",
+            "help": "Also express the totals in that year's prices (consumer price index).",
+        },
+    ),
+)
+
+
 def query_options(func: Any) -> Any:
-    """The selection and conversion options of summary (one per :class:`Query` setting)."""
-    options = [
-        click.option("--currency", "-c", default="EUR", show_default=True, help="Target currency."),
-        click.option(
-            "--view",
-            type=click.Choice(VIEWS),
-            default="imposed",
-            show_default=True,
-            help="imposed: what regulators decided; effective: after appeals.",
-        ),
-        click.option(
-            "--as-of",
-            "as_of",
-            default=None,
-            metavar="YYYY-MM-DD",
-            help="Effective view: what stood on that date (records and court events up to it).",
-        ),
-        click.option(
-            "--include-provisional",
-            is_flag=True,
-            help="Count notices of intent that no final fine replaced.",
-        ),
-        click.option("--no-penalties", is_flag=True, help="Leave out overdue penalty payments."),
-        click.option(
-            "--complete-only",
-            is_flag=True,
-            help="Only fines inside the declared scope (coverage.csv).",
-        ),
-        click.option(
-            "--years", default=None, metavar="YYYY[-YYYY]", help="Decision years, inclusive."
-        ),
-        click.option("--regulator", "regulators", multiple=True, help="Only these (repeatable)."),
-        click.option(
-            "--country", "countries", multiple=True, help="ISO country codes (repeatable)."
-        ),
-        click.option(
-            "--defendant", default=None, help="Case-insensitive substring of the defendant."
-        ),
-        click.option("--matter", default=None, help="One matter, e.g. clearview-ai."),
-        click.option("--sector", "sectors", multiple=True, help="Only these sectors (repeatable)."),
-        click.option(
-            "--article", default=None, help="Fines citing this article, e.g. 6 or 5(1)(f)."
-        ),
-        click.option(
-            "--on",
-            type=click.Choice(DATE_COLUMNS),
-            default="decision_date",
-            show_default=True,
-            help="Which date's ECB fixing converts each fine.",
-        ),
-        click.option(
-            "--at",
-            default=None,
-            metavar="YYYY-MM-DD|year-average",
-            help="Convert every fine at one date's rates, or at its year's average rate.",
-        ),
-        click.option(
-            "--real",
-            default=None,
-            metavar="YYYY",
-            help="Also express the totals in that year's prices (consumer price index).",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
+    """Add :data:`QUERY_OPTIONS` to a command, in their listed order."""
+    for decls, settings in reversed(QUERY_OPTIONS):
+        func = click.option(*decls, **settings)(func)
     return func
 
 
@@ -220,9 +220,7 @@ def _rates_arg(value: str | None) -> Any:
 )
 def validate(path: Path | None, strict: bool) -> None:
     """Validate a fine records file and the events.csv and coverage.csv beside it."""
-    df, warns = validate_file(path, strict=strict)
-    for w in warns:
-        click.echo(f"finestats: warning: {w}", err=True)
+    df, _ = validate_file(path, strict=strict)  # warnings are issued (main prints them)
     events = events_for(df)
     cov = coverage_for(df)
     first, last = df["decision_date"].min(), df["decision_date"].max()
@@ -261,7 +259,7 @@ def coverage_cmd(data_path: Path | None, fmt: str) -> None:
         return
     click.echo(scope_text(cov))
     click.echo("")
-    click.echo(render_table(table.drop(columns=["method"])), nl=False)
+    click.echo(plain_table(table.drop(columns=["method"])), nl=False)
 
 
 # -- rates -----------------------------------------------------------------------------------
@@ -276,30 +274,7 @@ def rates() -> None:
 @rates_option
 def rates_info(rates_path: str | None) -> None:
     """The rate table in use (source, snapshot date, currencies) and the snapshots available."""
-    table = load_rates(_rates_arg(rates_path))
-    click.echo(f"source:        {table.source}")
-    if not isinstance(table, RateTable):
-        click.echo("snapshot date: none (live source: rates are fetched per date, then cached)")
-        return
-    click.echo(f"snapshot date: {table.snapshot_label} (last fixing)")
-    click.echo(f"sha256:        {table.sha256}")
-    click.echo(
-        f"fixings:       {table.frame.index.min():%Y-%m-%d} to {table.snapshot_label} "
-        f"({len(table.frame)} days)"
-    )
-    bundled, newest = bundled_snapshot(), newest_snapshot()
-    click.echo(f"bundled:       {bundled.snapshot_date} ({bundled.source})")
-    for snap in stored_snapshots():
-        mark = " (default)" if snap == newest else ""
-        click.echo(
-            f"update:        {snap.snapshot_date} downloaded {snap.downloaded} "
-            f"from {snap.url}{mark}"
-        )
-    info = table.info()
-    click.echo(f"currencies:    {len(info)}")
-    for col in ("first_fixing", "last_fixing"):
-        info[col] = info[col].dt.strftime("%Y-%m-%d")
-    click.echo(info.to_string(index=False))
+    click.echo(describe_rates(load_rates(_rates_arg(rates_path))))
 
 
 @rates.command("update", context_settings=CONTEXT)
@@ -419,34 +394,12 @@ def _emit(table: pd.DataFrame, fmt: str, out: Path | None, neutralise: bool) -> 
         }
         text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
     else:
-        text = render_table(table)
+        text = plain_table(table)
     if out is not None:
         atomic_write_text(out, text)
         click.echo(f"wrote {out} ({len(table)} rows)", err=True)
     else:
         click.echo(text, nl=False)
-
-
-def render_table(table: pd.DataFrame) -> str:
-    """An aligned plain-text table with thousands separators, plus a note on what was counted."""
-    shown = table.copy()
-    for col in shown.columns:
-        if str(col).startswith(("total_", "median_", "max_", "amount_")):
-            shown[col] = shown[col].map("{:,.0f}".format)
-        elif not pd.api.types.is_numeric_dtype(shown[col]):  # text reads better left-aligned
-            width = max(len(str(col)), int(shown[col].astype(str).str.len().max() or 0))
-            shown[col] = shown[col].astype(str).str.ljust(width)
-            shown = shown.rename(columns={col: str(col).ljust(width)})
-    body = shown.to_string(index=False) if len(shown) else "(no fines match)"
-    meta = meta_of(table)
-    return f"{body}\n\n{_note(meta)}\n" if meta else f"{body}\n"
-
-
-def _note(meta: ResultMeta) -> str:
-    text = f"{convention(meta)}, snapshot {meta.rate_snapshot}; view {view_text(meta)}"
-    if meta.query.real is not None:
-        text += "\n" + real_text(meta)
-    return text + (f"\nScope: {meta.scope}" if meta.scope else "")
 
 
 # -- make-data -------------------------------------------------------------------------------
@@ -472,7 +425,9 @@ def make_data(
 ) -> None:
     """Regenerate data/processed/: normalized records (EUR) and totals in EUR, USD, GBP, SEK."""
     df = load_fines(data_path)
-    readme_text = _readme_text(readme, df) if readme is not None else None  # checked before writing
+    readme_text = (
+        refreshed_readme(readme, df) if readme is not None else None
+    )  # checked before writing
     table_rates = load_rates(_rates_arg(rates_path))
     folder = out or paths.processed_dir()
     written = [
@@ -487,19 +442,6 @@ def make_data(
         written.append(atomic_write_text(readme, readme_text))
     for p in written:
         click.echo(f"wrote {p}")
-
-
-def _readme_text(readme: Path, df: pd.DataFrame) -> str | None:
-    """The README with fresh counts, or None if unchanged; a missing file or marker is an error."""
-    try:
-        text = readme.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read --readme {readme}: {exc.strerror or exc}") from None
-    try:
-        new = update_readme(text, df, coverage_for(df))
-    except ValueError as exc:
-        raise UsageError(f"--readme {readme}: {exc}; add the counts markers first") from None
-    return new if new != text else None
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -531,8 +473,6 @@ def report(
     currency: str, params: tuple[str, ...], out: Path, keep: int | None, quiet: bool
 ) -> None:
     """Render every notebook with papermill into a new folder of OUT."""
-    from finestats.report import build_report
-
     parsed: dict[str, Any] = {}
     for item in params:
         name, sep, value = item.partition("=")

@@ -10,7 +10,9 @@ extended columns (date basis, articles, sector), and no host from the block list
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,15 +20,33 @@ import numpy as np
 import pandas as pd
 
 from finestats import paths
+from finestats.conversion import convert
 from finestats.csvtable import Cells, Checks, read_cells
-from finestats.errors import Notice, Problem, RatesError
-from finestats.records import EXTENDED, OPTIONAL, source_of
+from finestats.errors import FineDataError, FineDataWarning, Notice, Problem, RatesError
+from finestats.records import EXTENDED, OPTIONAL, read_records, source_of
 
 URL_RE = re.compile(r"^https?://[^\s/]+\.[^\s/]+(?:/\S*)?$")
 BLOCKED_COLUMNS = ("host", "reason")
 #: A provisional notice older than this, with no final record and no note, is an error.
 STALE_PROVISIONAL_YEARS = 2
 BILLION = 1e9
+
+
+def validate_file(
+    path: str | os.PathLike[str] | None = None, *, strict: bool = False
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Load ``path`` like :func:`finestats.load_fines`; with ``strict``, also check the curation
+    rules (errors raise FineDataError; the warnings are returned and issued as
+    :class:`~finestats.errors.FineDataWarning`)."""
+    df, cells = read_records(path)
+    if not strict:
+        return df, []
+    errors, warns = strict_problems(df, cells)
+    if errors:
+        raise FineDataError(errors)
+    for w in warns:
+        warnings.warn(str(w), FineDataWarning, stacklevel=2)
+    return df, warns
 
 
 def strict_problems(df: pd.DataFrame, cells: Cells) -> tuple[list[Problem], list[Problem]]:
@@ -157,8 +177,6 @@ def _spaces(checks: Checks, cells: Cells) -> None:
 
 
 def _large_amounts(df: pd.DataFrame, cells: Cells) -> list[Problem]:
-    from finestats.conversion import convert  # conversion sits above records in the layering
-
     try:
         eur = convert(df, "EUR")["amount_eur"].to_numpy()
     except RatesError as exc:

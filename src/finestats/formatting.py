@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from finestats.query import YEAR_AVERAGE, Query, ResultMeta
+from finestats.query import YEAR_AVERAGE, Query, ResultMeta, meta_of
 
 _UNITS = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
 AMOUNT_PREFIXES = ("amount_", "total_", "median_", "max_")
@@ -206,3 +206,26 @@ def pivot_for_reading(wide: pd.DataFrame) -> pd.DataFrame:
     out = wide.loc[["Total", *order], cols]
     out.attrs = dict(wide.attrs)
     return out
+
+
+def plain_table(table: pd.DataFrame) -> str:
+    """An aligned plain-text table for the terminal, with thousands separators, plus a note on
+    what was counted."""
+    shown = table.copy()
+    for col in shown.columns:
+        if str(col).startswith(("total_", "median_", "max_", "amount_")):
+            shown[col] = shown[col].map("{:,.0f}".format)
+        elif not pd.api.types.is_numeric_dtype(shown[col]):  # text reads better left-aligned
+            width = max(len(str(col)), int(shown[col].astype(str).str.len().max() or 0))
+            shown[col] = shown[col].astype(str).str.ljust(width)
+            shown = shown.rename(columns={col: str(col).ljust(width)})
+    body = shown.to_string(index=False) if len(shown) else "(no fines match)"
+    meta = meta_of(table)
+    return f"{body}\n\n{result_note(meta)}\n" if meta else f"{body}\n"
+
+
+def result_note(meta: ResultMeta) -> str:
+    text = f"{convention(meta)}, snapshot {meta.rate_snapshot}; view {view_text(meta)}"
+    if meta.query.real is not None:
+        text += "\n" + real_text(meta)
+    return text + (f"\nScope: {meta.scope}" if meta.scope else "")

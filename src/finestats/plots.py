@@ -1,32 +1,37 @@
-"""Charts of fine totals: one look for every chart, one colour per regulator everywhere.
+"""Charts of fine totals, each drawn in the shared look of :mod:`finestats.chart_style`.
 
-Every chart has a title, an amount axis that names the currency and the conversion convention
-(e.g. "EUR at ECB rate of decision date"), amounts written as ``EUR 1.5M`` (:func:`format_amount`),
-and a footnote with the ECB rate snapshot date and the counting view. A regulator keeps its colour
-across charts and runs: :func:`regulator_colors` assigns a fixed palette to the sorted list of the
-regulators in the data.
-
-matplotlib is imported inside the functions, so ``import finestats`` stays light. Figures are made
-with pyplot (inline display in Jupyter); outside Jupyter, with no backend configured and no
-display, the non-interactive Agg backend is selected. :func:`save_figure` writes PNG and SVG
-atomically with deterministic bytes (no creation date, fixed SVG id salt).
+Every function takes a table from :mod:`finestats.summary` (with its :class:`ResultMeta`) and
+returns a matplotlib figure; :func:`save_figure` writes it. A regulator keeps its colour across
+charts (:func:`regulator_colors`).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
-import textwrap
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from finestats.fileio import atomic_write
-from finestats.formatting import amount_axis_label, convention, footnote_text, format_amount
-from finestats.query import Query, ResultMeta, meta_of
+from finestats.chart_style import (
+    DPI,
+    OTHER_COLOR,
+    PALETTE,
+    amount_formatter,
+    bar_label,
+    colors_for,
+    crowded,
+    finish,
+    footnote,
+    new_figure,
+    pyplot,
+    regulator_colors,
+    result_meta,
+    save_figure,
+)
+from finestats.formatting import amount_axis_label, convention, format_amount
+from finestats.query import Query, ResultMeta
+from finestats.timeline import matter_timeline
 
 __all__ = [
     "OTHER_COLOR",
@@ -43,168 +48,6 @@ __all__ = [
     "stacked_by_year",
 ]
 
-#: Fixed colours, handed out in this order to the regulators sorted case-insensitively: the strong
-#: tab20 hues, the dark tab20b ones, then the light variants. Grey is kept for "Other".
-PALETTE: tuple[str, ...] = (
-    # tab20, strong (no grey)
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#bcbd22",
-    "#17becf",
-    # tab20b, dark
-    "#393b79",
-    "#637939",
-    "#8c6d31",
-    "#843c39",
-    "#7b4173",
-    "#5254a3",
-    "#8ca252",
-    "#bd9e39",
-    "#ad494a",
-    "#a55194",
-    # tab20, light (no grey)
-    "#aec7e8",
-    "#ffbb78",
-    "#98df8a",
-    "#ff9896",
-    "#c5b0d5",
-    "#c49c94",
-    "#f7b6d2",
-    "#dbdb8d",
-    "#9edae5",
-    # tab20b, light
-    "#6b6ecf",
-    "#b5cf6b",
-    "#e7ba52",
-    "#d6616b",
-    "#ce6dbd",
-    "#9c9ede",
-    "#cedb9c",
-    "#e7cb94",
-    "#e7969c",
-    "#de9ed6",
-)
-OTHER_COLOR = "#9a9a9a"
-SVG_HASHSALT = "finestats"
-DPI = 120
-
-
-def regulator_colors(regulators: Iterable[str]) -> dict[str, str]:
-    """A fixed colour per regulator: the sorted (case-insensitive) unique names get
-    :data:`PALETTE` in order (cycling if there are more). Pass every regulator in the data, not
-    just the ones in one chart, so that each keeps its colour in every chart."""
-    names = sorted({str(r) for r in regulators if pd.notna(r)}, key=lambda s: (s.casefold(), s))
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
-
-
-def _colors_for(names: Iterable[str], colors: Mapping[str, str] | None) -> dict[str, str]:
-    names = [str(n) for n in names]
-    if colors is None:
-        return regulator_colors(names)
-    out = dict(colors)
-    missing = [n for n in names if n not in out]
-    if missing:  # not in the mapping given: extend it deterministically after the known ones
-        extra = regulator_colors(missing)
-        for i, n in enumerate(sorted(extra, key=str.casefold)):
-            out[n] = PALETTE[(len(colors) + i) % len(PALETTE)]
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# matplotlib plumbing
-
-
-def _pyplot() -> Any:
-    """pyplot, with the Agg backend when nothing else is configured and there is no display."""
-    import matplotlib
-
-    if (
-        not os.environ.get("MPLBACKEND")
-        and "ipykernel" not in sys.modules
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-        and sys.platform.startswith("linux")
-    ):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _new_figure(width: float, height: float) -> tuple[Any, Any]:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(width, height), layout="constrained", dpi=DPI)
-    # leave room at the bottom for the footnote
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-    return fig, ax
-
-
-def _amount_formatter(currency: str) -> Any:
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda x, _pos: format_amount(x, currency, decimals=2))
-
-
-def _finish(fig: Any, ax: Any, title: str, meta: ResultMeta, *, horizontal: bool) -> None:
-    cur = meta.query.currency
-    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
-    axis = ax.xaxis if horizontal else ax.yaxis
-    axis.set_major_formatter(_amount_formatter(cur))
-    (ax.set_xlabel if horizontal else ax.set_ylabel)(amount_axis_label(meta))
-    ax.grid(axis="x" if horizontal else "y", color="#dddddd", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    _footnote(fig, meta)
-
-
-def _footnote(fig: Any, meta: ResultMeta) -> None:
-    """The footnote, wrapped to the figure's width, with room made for it below the axes."""
-    width_in, height_in = fig.get_size_inches()
-    lines = textwrap.wrap(footnote_text(meta), width=int(width_in * 17))
-    fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, color="#555555", ha="left", va="bottom")
-    bottom = min(0.3, (0.14 + 0.125 * len(lines)) / height_in)
-    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
-
-
-def _bar_label(
-    ax: Any, text: str, xy: tuple[Any, Any], *, horizontal: bool = False, rotate: bool = False
-) -> None:
-    """Write ``text`` just past the end of a bar: above it (turned upright when bars are many
-    and narrow, so that neighbours never overlap), or right of it when ``horizontal``."""
-    ax.annotate(
-        text,
-        xy,
-        ha="left" if horizontal else "center",
-        va="center" if horizontal else "bottom",
-        fontsize=7.5 if rotate else 8,
-        rotation=90 if rotate else 0,
-        xytext=(3, 0) if horizontal else (0, 2),
-        textcoords="offset points",
-    )
-
-
-def _crowded(n_bars: int, width_inches: float) -> bool:
-    """Whether labels of this many bars across this width would collide written flat."""
-    return n_bars > 0 and width_inches / n_bars < 0.75
-
-
-def _meta(table: pd.DataFrame, meta: ResultMeta | Query | None) -> ResultMeta:
-    if isinstance(meta, ResultMeta):
-        return meta
-    found = meta_of(table)
-    if isinstance(meta, Query):
-        return found.replace(query=meta) if found else ResultMeta(query=meta, what="")
-    if found is None:
-        col = next(c for c in table.columns if str(c).startswith("total_"))
-        return ResultMeta(query=Query(currency=str(col).removeprefix("total_").upper()), what="")
-    return found
-
 
 def stacked_by_year(
     table: pd.DataFrame,
@@ -219,7 +62,7 @@ def stacked_by_year(
     ``table`` is ``totals(df, ("regulator", "year"), cur)``. The ``top`` regulators by overall
     total keep their colour; the rest are stacked together as "Other" in grey.
     """
-    m = _meta(table, meta)
+    m = result_meta(table, meta)
     cur = m.query.currency
     value = f"total_{cur.lower()}"
     wide = table.pivot_table(
@@ -236,8 +79,8 @@ def stacked_by_year(
         wide["Other"] = wide[rest].sum(axis=1)
         keep = [*keep, "Other"]
     wide = wide[keep] if keep else wide
-    cmap = _colors_for([k for k in keep if k != "Other"], colors)
-    fig, ax = _new_figure(10, 5.6)
+    cmap = colors_for([k for k in keep if k != "Other"], colors)
+    fig, ax = new_figure(10, 5.6)
     years = [str(y) for y in wide.index]
     bottom = pd.Series(0.0, index=wide.index)
     for name in keep:
@@ -254,16 +97,16 @@ def stacked_by_year(
             linewidth=0.4,
         )
         bottom = bottom + wide[name]
-    rotate = _crowded(len(years), 8.0)
+    rotate = crowded(len(years), 8.0)
     for x, total in zip(years, bottom, strict=True):
-        _bar_label(ax, format_amount(total, cur), (x, total), rotate=rotate)
+        bar_label(ax, format_amount(total, cur), (x, total), rotate=rotate)
     ax.set_xlabel("Year of decision" if m.query.on == "decision_date" else "Year of announcement")
     if keep:
         ax.legend(
             title="Regulator", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
         )
     ax.margins(y=0.08)
-    _finish(fig, ax, title or f"Fines per year by regulator ({cur})", m, horizontal=False)
+    finish(fig, ax, title or f"Fines per year by regulator ({cur})", m, horizontal=False)
     return fig
 
 
@@ -278,20 +121,20 @@ def bar_by_regulator(
 
     ``table`` is ``totals(df, "regulator", cur)``.
     """
-    m = _meta(table, meta)
+    m = result_meta(table, meta)
     cur = m.query.currency
     value = f"total_{cur.lower()}"
     t = table.groupby("regulator", observed=True, sort=False)[value].sum()
     t = t.sort_values(ascending=True, kind="stable")
-    cmap = _colors_for(t.index, colors)
-    fig, ax = _new_figure(9, max(3.0, 0.32 * len(t) + 1.6))
+    cmap = colors_for(t.index, colors)
+    fig, ax = new_figure(9, max(3.0, 0.32 * len(t) + 1.6))
     names = [str(n) for n in t.index]
     ax.barh(names, t.to_numpy(), color=[cmap[n] for n in names], height=0.7)
     for name, v in zip(names, t.to_numpy(), strict=True):
-        _bar_label(ax, format_amount(v, cur), (v, name), horizontal=True)
+        bar_label(ax, format_amount(v, cur), (v, name), horizontal=True)
     ax.set_ylabel("Regulator")
     ax.margins(x=0.12)
-    _finish(fig, ax, title or f"Total fines per regulator ({cur})", m, horizontal=True)
+    finish(fig, ax, title or f"Total fines per regulator ({cur})", m, horizontal=True)
     return fig
 
 
@@ -304,26 +147,26 @@ def bar_by_key(
 ) -> Any:
     """Horizontal bars of totals per value of ``key`` (e.g. sector), largest on top, labelled
     with the amount and the number of fines; ``table`` is ``totals(df, key, cur)``."""
-    m = _meta(table, meta)
+    m = result_meta(table, meta)
     cur = m.query.currency
     value = f"total_{cur.lower()}"
     t = table.sort_values(value, ascending=True, kind="stable")
-    fig, ax = _new_figure(9, max(3.0, 0.34 * len(t) + 1.6))
+    fig, ax = new_figure(9, max(3.0, 0.34 * len(t) + 1.6))
     names = [str(n) for n in t[key]]
     ax.barh(names, t[value].to_numpy(), color=PALETTE[0], height=0.7)
     for name, v, n in zip(names, t[value].to_numpy(), t["n_fines"], strict=True):
-        _bar_label(ax, f"{format_amount(v, cur)} ({n})", (v, name), horizontal=True)
+        bar_label(ax, f"{format_amount(v, cur)} ({n})", (v, name), horizontal=True)
     ax.set_ylabel(key.replace("_", " ").capitalize())
     ax.margins(x=0.15)
-    _finish(fig, ax, title or f"Total fines per {key} ({cur})", m, horizontal=True)
+    finish(fig, ax, title or f"Total fines per {key} ({cur})", m, horizontal=True)
     return fig
 
 
 def articles_chart(table: pd.DataFrame, *, top: int = 15, meta: ResultMeta | None = None) -> Any:
     """Two panels for the ``top`` most cited articles: number of fines citing each (left) and
     the total of those fines (right); ``table`` is :func:`finestats.analyses.articles_cited`."""
-    plt = _pyplot()
-    m = _meta(table, meta)
+    plt = pyplot()
+    m = result_meta(table, meta)
     cur = m.query.currency
     value = f"total_{cur.lower()}"
     t = table.head(top).iloc[::-1]
@@ -340,11 +183,11 @@ def articles_chart(table: pd.DataFrame, *, top: int = 15, meta: ResultMeta | Non
     axes[0].barh(labels, t["n_fines"], color=PALETTE[0], height=0.7)
     axes[1].barh(labels, t[value], color=PALETTE[1], height=0.7)
     for y, n, v in zip(labels, t["n_fines"], t[value], strict=True):
-        _bar_label(axes[0], str(n), (n, y), horizontal=True)
-        _bar_label(axes[1], format_amount(v, cur), (v, y), horizontal=True)
+        bar_label(axes[0], str(n), (n, y), horizontal=True)
+        bar_label(axes[1], format_amount(v, cur), (v, y), horizontal=True)
     axes[0].set_xlabel("Fines citing the article")
     axes[1].set_xlabel(amount_axis_label(m))
-    axes[1].xaxis.set_major_formatter(_amount_formatter(cur))
+    axes[1].xaxis.set_major_formatter(amount_formatter(cur))
     for ax in axes:
         ax.margins(x=0.18)
         ax.grid(axis="x", color="#dddddd", linewidth=0.8)
@@ -354,7 +197,7 @@ def articles_chart(table: pd.DataFrame, *, top: int = 15, meta: ResultMeta | Non
     fig.suptitle(
         f"The {len(t)} most cited articles", x=0.01, ha="left", fontsize=12, fontweight="bold"
     )
-    _footnote(fig, m)
+    footnote(fig, m)
     return fig
 
 
@@ -370,21 +213,21 @@ def regulator_over_time(
 
     ``table`` is ``totals(df, "year", cur, regulators=[regulator])``.
     """
-    m = _meta(table, meta)
+    m = result_meta(table, meta)
     cur = m.query.currency
     value = f"total_{cur.lower()}"
-    cmap = _colors_for([regulator], colors)
-    fig, ax = _new_figure(9, 4.8)
+    cmap = colors_for([regulator], colors)
+    fig, ax = new_figure(9, 4.8)
     years = [str(y) for y in table["year"]]
     ax.bar(years, table[value], color=cmap[regulator], width=0.65, label=regulator)
-    rotate = _crowded(len(years), 8.0)
+    rotate = crowded(len(years), 8.0)
     sep = " · " if rotate else "\n"
     for x, v, n in zip(years, table[value], table["n_fines"], strict=True):
         label = f"{format_amount(v, cur)}{sep}{n} fine{'s' if n != 1 else ''}"
-        _bar_label(ax, label, (x, v), rotate=rotate)
+        bar_label(ax, label, (x, v), rotate=rotate)
     ax.set_xlabel("Year of decision")
     ax.margins(y=0.18)
-    _finish(fig, ax, title or f"{regulator}: fines per year ({cur})", m, horizontal=False)
+    finish(fig, ax, title or f"{regulator}: fines per year ({cur})", m, horizontal=False)
     return fig
 
 
@@ -403,23 +246,23 @@ def own_vs_target(
 
     ``table`` has columns ``year``, ``total_<own>`` and ``total_<target>``.
     """
-    plt = _pyplot()
-    m = _meta(table, meta)
+    plt = pyplot()
+    m = result_meta(table, meta)
     m = m.replace(query=m.query.replace(currency=target))
     own_col, tgt_col = f"total_{own.lower()}", f"total_{target.lower()}"
-    color = _colors_for([regulator or "?"], colors)[regulator or "?"]
+    color = colors_for([regulator or "?"], colors)[regulator or "?"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained", dpi=DPI)
     fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
     years = [str(y) for y in table["year"]]
-    rotate = _crowded(len(years), 5.0)
+    rotate = crowded(len(years), 5.0)
     for ax, col, cur, hatch in (
         (axes[0], own_col, own.upper(), "//"),
         (axes[1], tgt_col, target.upper(), None),
     ):
         ax.bar(years, table[col], color=color, hatch=hatch, edgecolor="white", width=0.65)
         for x, v in zip(years, table[col], strict=True):
-            _bar_label(ax, format_amount(v, cur), (x, v), rotate=rotate)
-        ax.yaxis.set_major_formatter(_amount_formatter(cur))
+            bar_label(ax, format_amount(v, cur), (x, v), rotate=rotate)
+        ax.yaxis.set_major_formatter(amount_formatter(cur))
         ax.set_xlabel("Year of decision")
         ax.grid(axis="y", color="#dddddd", linewidth=0.8)
         ax.set_axisbelow(True)
@@ -437,7 +280,7 @@ def own_vs_target(
         fontsize=12,
         fontweight="bold",
     )
-    _footnote(fig, m)
+    footnote(fig, m)
     return fig
 
 
@@ -451,7 +294,7 @@ def compare_by_year(
     """Grouped bars per year, one bar per column of ``wide`` (index: year; columns: e.g. rate
     conventions or nominal/real), and below them each column's difference from the first, in
     percent. NaN values are left out and marked "n/a"."""
-    plt = _pyplot()
+    plt = pyplot()
     cur = meta.query.currency
     fig, (ax, diff_ax) = plt.subplots(
         2, 1, figsize=(10, 6.6), sharex=True, height_ratios=(3, 1.4), layout="constrained", dpi=DPI
@@ -492,223 +335,6 @@ def compare_by_year(
     for side in ("top", "right"):
         diff_ax.spines[side].set_visible(False)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
-    _finish(fig, ax, title or f"Totals per year in {cur}", meta, horizontal=False)
+    finish(fig, ax, title or f"Totals per year in {cur}", meta, horizontal=False)
     ax.set_ylabel(axis_label or f"Amount ({cur} at ECB rates; see legend)")
     return fig
-
-
-#: How each decision status is drawn on a timeline: marker, filled?, legend label.
-STATUS_STYLE: dict[str, tuple[str, bool, str]] = {
-    "final": ("o", True, "final fine"),
-    "provisional": ("D", False, "provisional notice (not a fine)"),
-    "penalty": ("^", True, "penalty payment"),
-    "reduced": ("v", True, "court: reduced"),
-    "annulled": ("X", True, "court: annulled"),
-}
-#: How each court event is drawn on the fine it concerns.
-EVENT_STYLE: dict[str, tuple[str, str]] = {
-    "set-aside": ("x", "court: set aside"),
-    "reinstated": ("P", "court: reinstated"),
-    "appeal-dismissed": ("|", "court: appeal dismissed / upheld"),
-    "upheld": ("|", "court: appeal dismissed / upheld"),
-    "appeal-lodged": ("1", "appeal lodged / other step"),
-    "appeal-withdrawn": ("1", "appeal lodged / other step"),
-    "remitted": ("1", "appeal lodged / other step"),
-    "leave-refused": ("1", "appeal lodged / other step"),
-}
-
-
-def matter_timeline(
-    decisions: pd.DataFrame,
-    events: pd.DataFrame | None = None,
-    *,
-    name: str = "",
-    colors: Mapping[str, str] | None = None,
-    title: str | None = None,
-    meta: ResultMeta | None = None,
-) -> Any:
-    """Every decision of a matter (or defendant) on a time axis, in the query's currency, with
-    the court events on the fines they concern.
-
-    ``decisions`` is :func:`finestats.analyses.matter_decisions` output; ``events`` is
-    :func:`finestats.analyses.matter_events`. Colour = regulator; marker = status; each decision is
-    labelled with its regulator (and its defendant where it differs from the most common one) and
-    amount; dotted lines join a decision to the record that superseded it; a grey band shows
-    the time a fine stood set aside.
-    """
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    m = _meta(decisions, meta)
-    cur = m.query.currency
-    col = f"amount_{cur.lower()}"
-    d = decisions.sort_values(["decision_date", "fine_id"], kind="stable").reset_index(drop=True)
-    cmap = _colors_for(d["regulator"].astype(str).unique(), colors)
-    fig, ax = _new_figure(11, 5.8)
-    main = d["defendant"].astype(str).mode().iat[0] if len(d) else ""
-    pos = _draw_decisions(ax, d, col, cur, cmap, main)
-    _draw_supersedes(ax, d, pos)
-    handles = _status_handles(d, Line2D)
-    if events is not None and len(events):
-        handles += _draw_events(ax, events, d, pos, Line2D)
-    present = sorted(d["regulator"].astype(str).unique(), key=str.casefold)
-    handles += [Patch(color=cmap[r], label=r) for r in present]
-    ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False
-    )
-    ax.margins(x=0.08, y=0.25)
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("Decision date")
-    _finish(
-        fig, ax, title or f"Decisions in the {name or main} matter ({cur})", m, horizontal=False
-    )
-    return fig
-
-
-def _draw_decisions(ax: Any, d: pd.DataFrame, col: str, cur: str, cmap: dict, main: str) -> dict:
-    pos: dict[str, tuple[Any, float]] = {}
-    for i, r in d.iterrows():
-        marker, filled, _ = STATUS_STYLE.get(str(r["status"]), ("s", True, str(r["status"])))
-        c = cmap[str(r["regulator"])]
-        x, y = r["decision_date"], float(r[col])
-        ax.scatter(
-            [x],
-            [y],
-            s=80,
-            marker=marker,
-            zorder=3,
-            facecolors=c if filled else "white",
-            edgecolors=c,
-            linewidths=1.8,
-        )
-        who = str(r["regulator"])
-        if str(r["defendant"]) != main:
-            who += f" v {r['defendant']}"
-        above = i % 2 == 0  # alternate above/below so that neighbours stay legible
-        ax.annotate(
-            f"{who}\n{format_amount(y, cur)}",
-            (x, y),
-            xytext=(0, 9 if above else -10),
-            textcoords="offset points",
-            ha="center",
-            va="bottom" if above else "top",
-            fontsize=7.5,
-            color="#333333",
-        )
-        pos[str(r["fine_id"])] = (x, y)
-    return pos
-
-
-def _draw_supersedes(ax: Any, d: pd.DataFrame, pos: dict) -> None:
-    for _, r in d.iterrows():
-        sup = r.get("supersedes")
-        if isinstance(sup, str) and sup in pos:
-            (x0, y0), (x1, y1) = pos[sup], pos[str(r["fine_id"])]
-            ax.plot([x0, x1], [y0, y1], linestyle=":", color="#777777", linewidth=1, zorder=2)
-
-
-def _status_handles(d: pd.DataFrame, line: Any) -> list:
-    statuses = [s for s in STATUS_STYLE if s in set(d["status"].astype(str))]
-    handles = [
-        line(
-            [],
-            [],
-            linestyle="",
-            marker=STATUS_STYLE[s][0],
-            markersize=8,
-            markerfacecolor="#444444" if STATUS_STYLE[s][1] else "white",
-            markeredgecolor="#444444",
-            label=STATUS_STYLE[s][2],
-        )
-        for s in statuses
-    ]
-    if d["supersedes"].notna().any():
-        handles.append(line([], [], linestyle=":", color="#777777", label="superseded by"))
-    return handles
-
-
-def _draw_events(ax: Any, events: pd.DataFrame, d: pd.DataFrame, pos: dict, line: Any) -> list:
-    """Court events as black markers at the height of the fine they concern; set-aside periods as
-    grey bands from the set-aside to the reinstatement (or to the right edge)."""
-    shown: dict[str, str] = {}
-    ev = events.sort_values("date", kind="stable")
-    for fine_id, group in ev.groupby("fine_id", sort=False):
-        if fine_id not in pos:
-            continue
-        _, y = pos[fine_id]
-        aside = None
-        for e in group.itertuples():
-            marker, label = EVENT_STYLE.get(e.outcome, ("1", "court step"))
-            ax.scatter([e.date], [y], s=90, marker=marker, color="black", zorder=4, linewidths=1.5)
-            ax.annotate(
-                e.outcome.replace("-", " "),
-                (e.date, y),
-                xytext=(0, -14),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                fontsize=7,
-                color="#222222",
-                style="italic",
-            )
-            shown[marker] = label
-            if e.outcome == "set-aside":
-                aside = e.date
-            elif e.outcome == "reinstated" and aside is not None:
-                ax.axvspan(aside, e.date, color="#bbbbbb", alpha=0.25, zorder=1)
-                aside = None
-        if aside is not None:
-            ax.axvspan(aside, ax.get_xlim()[1], color="#bbbbbb", alpha=0.25, zorder=1)
-    handles = [
-        line([], [], linestyle="", marker=mk, color="black", markersize=8, label=lb)
-        for mk, lb in shown.items()
-    ]
-    if any(e == "set-aside" for e in ev["outcome"]):
-        from matplotlib.patches import Patch
-
-        handles.append(Patch(color="#bbbbbb", alpha=0.5, label="fine set aside (not counting)"))
-    return handles
-
-
-# --------------------------------------------------------------------------------------------
-# Saving
-
-
-def save_figure(
-    fig: Any,
-    output_dir: str | os.PathLike[str],
-    stem: str,
-    *,
-    show: bool = False,
-    svg: bool = False,
-) -> dict[str, Path]:
-    """Write ``fig`` as ``<stem>.png`` in ``output_dir`` (created if needed), and with
-    ``svg=True`` also as ``<stem>.svg``, each atomically, with deterministic bytes (no dates,
-    fixed SVG id salt, SVG text kept as text). Returns the paths by format.
-
-    The chart is laid out once: the PNG render computes the layout, which the SVG then reuses.
-    ``show=True`` (in a notebook) displays the PNG just written and closes the figure, so the
-    notebook shows exactly the saved chart and the inline backend does not render it again.
-    """
-    import matplotlib
-
-    out = Path(output_dir)
-    formats = [("png", {"Software": None})] + ([("svg", {"Date": None})] if svg else [])
-    paths: dict[str, Path] = {}
-    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}):
-        for fmt, metadata in formats:
-            target = out / f"{stem}.{fmt}"
-
-            def write(tmp: Path, f: str = fmt, md: dict[str, Any] = metadata) -> None:
-                fig.savefig(tmp, format=f, dpi=DPI, metadata=md, facecolor="white")
-
-            atomic_write(target, write)
-            paths[fmt] = target
-            fig.set_layout_engine("none")  # keep the layout just computed
-    if show:
-        from IPython.display import Image, display
-
-        title = next((t for ax in fig.axes for t in [ax.get_title(loc="left")] if t), stem)
-        display(Image(data=paths["png"].read_bytes(), format="png", alt=title))
-        _pyplot().close(fig)
-    return paths

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import pandas as pd
 
 from finestats import paths
 from finestats.csvtable import Cells, Checks, read_cells
-from finestats.errors import FineDataError, FineDataWarning, Problem
+from finestats.errors import FineDataError, Problem
 from finestats.parsing import strict_dates
 
 #: Every column, in the order of the file and of the loaded frame.
@@ -134,38 +133,26 @@ def source_of(df: pd.DataFrame) -> Source | None:
     return src if isinstance(src, Source) else None
 
 
-def load_fines(path: str | os.PathLike[str] | None = None, *, strict: bool = False) -> pd.DataFrame:
+def load_fines(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Load and validate the fine records; return one typed row per record, in file order.
 
     ``path`` defaults to :func:`finestats.paths.default_fines_path`. Columns: :data:`COLUMNS`
     (``decision_date``/``announced_date`` datetime64[ns], ``announced_date`` NaT when empty;
     ``amount`` float64 in the original ``currency``; codes categorical; text ``str`` with NA for
     empty optional cells) plus ``year`` (int, of the decision date). Raises
-    :class:`FineDataError` listing every problem. ``strict=True`` adds the curation checks of
-    :mod:`finestats.curation` (its warnings are issued as :class:`FineDataWarning`).
+    :class:`FineDataError` listing every problem. The curation rules of ``--strict`` are in
+    :func:`finestats.curation.validate_file`.
     """
-    df, notes = validate_file(path, strict=strict)
-    for w in notes:
-        warnings.warn(str(w), FineDataWarning, stacklevel=2)
-    return df
+    return read_records(path)[0]
 
 
-def validate_file(
-    path: str | os.PathLike[str] | None = None, *, strict: bool = False
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """Load ``path`` like :func:`load_fines`; return the records and the strict warnings."""
+def read_records(path: str | os.PathLike[str] | None = None) -> tuple[pd.DataFrame, Cells]:
+    """The typed records and the cells they were read from (with each row's file line)."""
     p = paths.fines_path(path)
     cells = read_cells(p, _required_header(), EXTENDED, "CSV file")
     df = validated(cells)
     df.attrs[SOURCE_KEY] = Source(p, cells.sha256)
-    warns: list[Problem] = []
-    if strict:
-        from finestats import curation  # curation imports this module: the one deferred edge
-
-        errors, warns = curation.strict_problems(df, cells)
-        if errors:
-            raise FineDataError(errors)
-    return df, warns
+    return df, cells
 
 
 def _required_header() -> list[str]:

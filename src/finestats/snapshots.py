@@ -147,3 +147,31 @@ def _read_path(path: str, source: str) -> RateTable:
 @functools.lru_cache(maxsize=8)
 def _load_file(path: str, mtime_ns: int, size: int) -> RateTable:
     return read_ecb_file(path)
+
+
+def describe_rates(table: RateTable | RateSource) -> str:
+    """What ``finestats rates info`` prints: the table in use (source, snapshot date, sha256,
+    fixings), the snapshots available offline, and each currency's first and last fixing."""
+    lines = [f"source:        {table.source}"]
+    if not isinstance(table, RateTable):
+        lines.append("snapshot date: none (live source: rates are fetched per date, then cached)")
+        return "\n".join(lines)
+    lines += [
+        f"snapshot date: {table.snapshot_label} (last fixing)",
+        f"sha256:        {table.sha256}",
+        f"fixings:       {table.frame.index.min():%Y-%m-%d} to {table.snapshot_label} "
+        f"({len(table.frame)} days)",
+    ]
+    bundled, newest = bundled_snapshot(), newest_snapshot()
+    lines.append(f"bundled:       {bundled.snapshot_date} ({bundled.source})")
+    for snap in stored_snapshots():
+        mark = " (default)" if snap == newest else ""
+        lines.append(
+            f"update:        {snap.snapshot_date} downloaded {snap.downloaded} "
+            f"from {snap.url}{mark}"
+        )
+    info = table.info()
+    for col in ("first_fixing", "last_fixing"):
+        info[col] = info[col].dt.strftime("%Y-%m-%d")
+    lines += [f"currencies:    {len(info)}", info.to_string(index=False)]
+    return "\n".join(lines)
