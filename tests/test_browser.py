@@ -7,191 +7,40 @@ full-page screenshot is saved in the test's tmp folder.
 
 from __future__ import annotations
 
-import base64
 import json
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .devtools import new_tab
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="headless browser test needs Chromium at /usr/bin/chromium "
-        "(Debian: apt-get install -y chromium)",
-    ),
-]
-
-
-class DevTools:
-    """A minimal Chrome DevTools Protocol client over one page's websocket."""
-
-    def __init__(self, ws_url: str) -> None:
-        import websocket  # websocket-client
-
-        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict[str, Any]] = []
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        self.next_id += 1
-        my_id = self.next_id
-        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == my_id:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-            if "method" in msg:
-                self.events.append(msg)
-
-    def wait_for(self, event: str, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        for msg in self.events:
-            if msg["method"] == event:
-                return msg
-        while time.monotonic() < deadline:
-            msg = json.loads(self.ws.recv())
-            if "method" in msg:
-                self.events.append(msg)
-                if msg["method"] == event:
-                    return msg
-        raise TimeoutError(event)
-
-    def drain(self, seconds: float) -> None:
-        """Collect events for a little while (late console messages)."""
-        self.ws.settimeout(0.1)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                msg = json.loads(self.ws.recv())
-            except Exception:  # timeout: nothing more yet
-                continue
-            if "method" in msg:
-                self.events.append(msg)
-        self.ws.settimeout(30)
-
-    def errors(self) -> list[str]:
-        out = []
-        for msg in self.events:
-            p = msg.get("params", {})
-            if msg["method"] == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-                out.append(" ".join(str(a.get("value", a.get("description"))) for a in p["args"]))
-            elif msg["method"] == "Runtime.exceptionThrown":
-                out.append(p["exceptionDetails"].get("text", "exception"))
-            elif msg["method"] == "Log.entryAdded" and p["entry"]["level"] == "error":
-                out.append(f"{p['entry'].get('text')} {p['entry'].get('url', '')}")
-        return out
-
-    def close(self) -> None:
-        self.ws.close()
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory):
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    proc = subprocess.Popen(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
-            f"--user-data-dir={profile}",
-            "--remote-debugging-port=0",
-            "--window-size=1280,900",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.is_file() and port_file.read_text().strip()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Chromium did not start (exit code {proc.poll()})")
-            time.sleep(0.05)
-        port = int(port_file.read_text().split()[0])
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+pytestmark = pytest.mark.slow
 
 
 def _open(port: int, page: Path, screenshot: Path) -> dict[str, Any]:
     """Open ``page`` in a new tab; return its images, console errors and title; screenshot it."""
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT")
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        target = json.load(resp)
-    tools = DevTools(target["webSocketDebuggerUrl"])
-    try:
-        for domain in ("Page", "Runtime", "Log"):
-            tools.call(f"{domain}.enable")
-        tools.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=1280,
-            height=900,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
+    with new_tab(port) as tools:
         tools.call("Page.navigate", url=page.resolve().as_uri())
         tools.wait_for("Page.loadEventFired")
         tools.drain(0.5)
-        images = tools.call(
-            "Runtime.evaluate",
-            expression="JSON.stringify(Array.from(document.images).map(i => ({src: i.src.slice(0,"
-            " 80), complete: i.complete, width: i.naturalWidth})))",
-            returnByValue=True,
-        )["result"]["value"]
-        title = tools.call("Runtime.evaluate", expression="document.title", returnByValue=True)
-        pwned = tools.call(
-            "Runtime.evaluate",
-            expression="JSON.stringify([document.body.dataset.pwned || null, "
-            "document.querySelectorAll('img[src=\"x\"], script:not([type])').length, "
-            "document.body.innerText])",
-            returnByValue=True,
-        )["result"]["value"]
-        metrics = tools.call("Page.getLayoutMetrics")["cssContentSize"]
-        shot = tools.call(
-            "Page.captureScreenshot",
-            format="png",
-            captureBeyondViewport=True,
-            clip={
-                "x": 0,
-                "y": 0,
-                "width": 1280,
-                "scale": 1,
-                "height": min(metrics["height"], 6000),
-            },
+        images = tools.evaluate(
+            "JSON.stringify(Array.from(document.images).map(i => ({src: i.src.slice(0, 80), "
+            "complete: i.complete, width: i.naturalWidth})))"
         )
-        screenshot.write_bytes(base64.b64decode(shot["data"]))
+        title = tools.evaluate("document.title")
+        pwned = tools.evaluate(
+            "JSON.stringify([document.body.dataset.pwned || null, "
+            "document.querySelectorAll('img[src=\"x\"], script:not([type])').length, "
+            "document.body.innerText])"
+        )
+        tools.screenshot(screenshot)
         return {
             "images": json.loads(images),
             "errors": tools.errors(),
-            "title": title["result"]["value"],
+            "title": title,
             "pwned": json.loads(pwned),
         }
-    finally:
-        tools.close()
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/json/close/{target['id']}", timeout=10)
 
 
 def test_index_renders_with_every_image(report: Path, chromium: int, tmp_path: Path) -> None:

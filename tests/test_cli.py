@@ -1,10 +1,10 @@
-"""The command line, run as a user runs it: a subprocess, exit codes, stdout and stderr."""
+"""The command line: exit codes, stdout and stderr of each command. Commands run in-process
+through the console entry point (:func:`tests.conftest.run_cli`); a few run as a subprocess, as a
+user runs them, to prove the entry point itself."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,20 +13,12 @@ import pytest
 import finestats
 from finestats.summary import totals
 
-from .conftest import SHIPPED
+from .conftest import SHIPPED, CliRun, run_cli, run_subprocess
+
+run = run_cli
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "finestats", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-
-
-def assert_clean_error(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
+def assert_clean_error(proc: CliRun, *fragments: str) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     for f in fragments:
@@ -47,6 +39,16 @@ def test_help_everywhere() -> None:
         proc = run(*cmd, "--help")
         assert proc.returncode == 0, proc.stderr
         assert "Usage: finestats" in proc.stdout
+
+
+def test_the_entry_point_in_a_process_of_its_own(edited_csv) -> None:
+    ok = run_subprocess("validate")
+    assert ok.returncode == 0 and "records valid" in ok.stdout, ok.stderr
+    bad = run_subprocess("validate", str(edited_csv({(3, "currency"): "SKR"})))
+    assert bad.returncode == 2 and bad.stdout == "", bad.stderr
+    assert len(bad.stderr.splitlines()) == 1 and "fines.csv:3: column 'currency'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert run_subprocess("summary", "--format", "nope").returncode == 2
 
 
 def test_validate_shipped_data() -> None:

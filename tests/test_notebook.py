@@ -26,7 +26,13 @@ def test_defaults(tmp_path: Path) -> None:
     assert ctx.query == finestats.Query() and ctx.regulator is None
     assert ctx.path("x.csv") == tmp_path / "new" / "dir" / "x.csv"
     assert not (tmp_path / "new").exists()  # created when a file is written
-    assert check_parameters().output_dir == Path.cwd() / DEFAULT_OUTPUT
+
+
+def test_default_output_is_the_projects_not_the_notebooks_folder(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(NOTEBOOKS)  # where JupyterLab starts a notebook's kernel
+    assert check_parameters().output_dir == NOTEBOOKS.parent / DEFAULT_OUTPUT
+    monkeypatch.chdir(tmp_path)  # outside any project: the current folder
+    assert check_parameters().output_dir == tmp_path / DEFAULT_OUTPUT
 
 
 def test_normalises() -> None:

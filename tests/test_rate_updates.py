@@ -62,7 +62,10 @@ class Server:
                 self.send_response(outer.status)
                 self.send_header("Content-Length", str(len(outer.body)))
                 self.end_headers()
-                self.wfile.write(outer.body)
+                try:
+                    self.wfile.write(outer.body)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeouts)
+                    pass
 
             def log_message(self, *args: object) -> None:
                 pass

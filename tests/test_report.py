@@ -196,6 +196,15 @@ def test_bad_parameters_fail_before_any_kernel_starts(tmp_path: Path) -> None:
 # -- the archive: a second run, what changed, pruning, crash safety -----------------------
 
 
+def _one_notebook(tmp_path: Path) -> Path:
+    """A notebooks folder holding notebook 01 alone: the archive does not depend on which
+    notebooks run, and one runs several times faster than all of them."""
+    folder = tmp_path / "one-notebook"
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS / f"{STEMS[0]}.ipynb", folder)
+    return folder
+
+
 def _small_data(tmp_path: Path, changes: dict | None = None) -> Path:
     """The lifecycle fixture as a fines.csv of its own (fast reports)."""
     folder = tmp_path / "data"
@@ -208,9 +217,10 @@ def _small_data(tmp_path: Path, changes: dict | None = None) -> Path:
 def test_archive_keeps_every_run_and_says_what_changed(tmp_path: Path) -> None:
     out = tmp_path / "reports"
     data = _small_data(tmp_path)
-    params = {"data_path": str(data), "matter": "alpha-breach"}
-    first = build_report("EUR", params, out, progress=False, jobs=4)
-    again = build_report("EUR", params, out, progress=False, jobs=4)
+    params = {"data_path": str(data)}
+    one = {"progress": False, "notebooks_dir": _one_notebook(tmp_path)}
+    first = build_report("EUR", params, out, **one)
+    again = build_report("EUR", params, out, **one)
     assert again.name == f"{first.name}-2"
     assert json.loads((again / "manifest.json").read_text())["changes"] == {
         "previous": first.name,
@@ -224,7 +234,7 @@ def test_archive_keeps_every_run_and_says_what_changed(tmp_path: Path) -> None:
     # the data changes: Beta's fine is corrected, Delta's removed
     renamed = {(7, "fine_id"): "cnil-2021-delta-b", (8, "supersedes"): "cnil-2021-delta-b"}
     _small_data(tmp_path, {(4, "amount"): "20173600", **renamed})
-    third = build_report("EUR", params, out, progress=False, jobs=4, keep=2)
+    third = build_report("EUR", params, out, keep=2, **one)
     changes = pd.read_csv(third / "changes.csv", keep_default_na=False)
     assert changes[["fine_id", "change", "fields"]].values.tolist() == [
         ["cnil-2021-delta-b", "added", ""],
@@ -244,9 +254,9 @@ def test_archive_keeps_every_run_and_says_what_changed(tmp_path: Path) -> None:
 def test_a_killed_run_leaves_the_previous_report_and_is_cleaned_up(tmp_path: Path) -> None:
     out = tmp_path / "reports"
     data = _small_data(tmp_path)
-    first = build_report(
-        "EUR", {"data_path": str(data), "matter": "alpha-breach"}, out, progress=False
-    )
+    params = {"data_path": str(data)}
+    one = {"progress": False, "notebooks_dir": _one_notebook(tmp_path)}
+    first = build_report("EUR", params, out, **one)
     before = _digest(first)
     proc = subprocess.Popen(
         [*CLI, "report", "--out", str(out), "-p", f"data_path={data}", "-p", "matter=alpha-breach"],
@@ -262,9 +272,7 @@ def test_a_killed_run_leaves_the_previous_report_and_is_cleaned_up(tmp_path: Pat
     proc.wait()
     assert os.readlink(out / "latest") == first.name and _digest(first) == before
     assert list(out.glob(".build-*"))  # the leftovers of the killed run
-    second = build_report(
-        "EUR", {"data_path": str(data), "matter": "alpha-breach"}, out, progress=False
-    )
+    second = build_report("EUR", params, out, **one)
     assert not list(out.glob(".build-*")) and not list(out.glob(".logs-*"))
     assert os.readlink(out / "latest") == second.name
 

@@ -119,7 +119,8 @@ def check_parameters(
 ) -> Context:
     """Check a notebook's parameters; raise one finestats error with one clear message for the
     first bad one; load the records and the rate table. ``output_dir`` defaults to
-    ``reports/notebook-output`` (git-ignored); it is created when the first file is written.
+    ``reports/notebook-output`` (git-ignored) of the project the kernel runs in (so not inside
+    ``notebooks/``), else of the current folder; it is created when the first file is written.
 
     A selection that counts no fine is an error ("no fines match ... the data covers ...")
     unless ``require_fines`` is False.
@@ -157,7 +158,7 @@ def check_parameters(
         )
     query = query.replace(regulators=tuple(_canonical(df, query.regulators)))
     fixed = None if fixed_date is None else parse_date("fixed_date", fixed_date).isoformat()
-    out = _path("output_dir", output_dir) or paths.absolute(DEFAULT_OUTPUT)
+    out = _path("output_dir", output_dir) or (paths.project_root() or Path.cwd()) / DEFAULT_OUTPUT
     return Context(df, query, rates, out, query.regulators[0] if one else None, fixed)
 
 
