@@ -1,4 +1,4 @@
-"""Benchmark finestats.rates.convert against currency_converter's per-row convert.
+"""Benchmark finestats.convert against currency_converter's per-row convert.
 
 Run: ``PYTHONPATH=src python bench/bench_convert.py [N_ROWS]`` (default 1,000,000 rows).
 
@@ -19,7 +19,7 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from finestats import rates
+from finestats import convert, load_rates, snapshots
 
 CURRENCIES = ["EUR", "USD", "GBP", "SEK", "NOK", "DKK", "PLN", "CHF", "JPY", "CZK", "HUF"]
 N_CC = 100_000
@@ -52,12 +52,13 @@ def best_of(k: int, fn) -> float:
 def main(n: int = 1_000_000) -> None:
     print(f"pandas {pd.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}")
 
-    rates._load_bundled.cache_clear()
+    snapshots.bundled_snapshot.cache_clear()
+    snapshots._read_path.cache_clear()
     t = time.perf_counter()
-    table = rates.load_rates()
+    table = load_rates()
     t_load = time.perf_counter() - t
     t = time.perf_counter()
-    table._dense()
+    table.daily()
     t_dense = time.perf_counter() - t
 
     from currency_converter import CurrencyConverter
@@ -77,10 +78,10 @@ def main(n: int = 1_000_000) -> None:
     )
 
     df = synthetic(n, table.snapshot_date)
-    out = rates.convert(df, "USD")  # warm-up, and the result used below
-    t_fs = best_of(5, lambda: rates.convert(df, "USD"))
+    out = convert(df, "USD")  # warm-up, and the result used below
+    t_fs = best_of(5, lambda: convert(df, "USD"))
     df_str = df.astype({"currency": object})
-    t_fs_obj = best_of(3, lambda: rates.convert(df_str, "USD"))
+    t_fs_obj = best_of(3, lambda: convert(df_str, "USD"))
     print(
         f"finestats convert {n:,} rows -> USD (best of 5): {t_fs * 1e3:7.1f} ms (target < 200 ms)"
     )
@@ -104,7 +105,7 @@ def main(n: int = 1_000_000) -> None:
 
     del out
     tracemalloc.start()
-    rates.convert(df, "USD")
+    convert(df, "USD")
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     in_mb = df.memory_usage(deep=True).sum() / 2**20

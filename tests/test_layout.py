@@ -24,6 +24,7 @@ LAZY_OK = {
     "IPython",
     "jinja2",
     "platformdirs",
+    "urllib",  # the network stack, only in rate_updates.download
 }
 #: Modules that face the user (notebooks, charts, the terminal): the core never imports them.
 OUTER = {
