@@ -164,7 +164,7 @@ class RateTable:
                 "n_fixings": n.astype("int64"),
             }
         )
-        return out.sort_values("currency", ignore_index=True)
+        return out  # one row per column: already sorted by code
 
     def column(self, code: str) -> int:
         """Column index of an ISO code, or -1."""
@@ -197,7 +197,7 @@ class RateTable:
 
     def adoption_days(self) -> np.ndarray:
         """Per column: the euro adoption day (epoch days), or a far-future sentinel."""
-        out = np.full(len(self.frame.columns), np.iinfo(np.int64).max, dtype=np.int64)
+        out = np.full(len(self.frame.columns), np.iinfo(np.int64).max)  # int64: 2**63 - 1
         for j, day in self.legacy_columns():
             out[j] = day
         return out
@@ -236,7 +236,7 @@ def _normalised(frame: pd.DataFrame, source: str) -> pd.DataFrame:
 def _build_daily(table: RateTable) -> DailyLookup:
     days = table.days()
     start = int(days[0])
-    all_days = np.arange(start, int(days[-1]) + 1, dtype=np.int64)
+    all_days = np.arange(days[0], days[-1] + 1)  # int64, like days
     values = table.frame.to_numpy()
     n_cur = values.shape[1]
     rate = np.full((n_cur, len(all_days)), np.nan)
@@ -286,7 +286,7 @@ def _build_yearly(table: RateTable, max_gap: int) -> YearlyLookup:
     with np.errstate(invalid="ignore"):
         covered = (first - jan1 <= max_gap) & (dec31 - last <= max_gap) & (gap <= max_gap + 1)
     last_day = np.where(np.isnan(last), NO_FIX, last).astype(np.int32)
-    year_last = pd.Series(days).groupby(years).max().reindex(range(y0, y1 + 1)).to_numpy()
+    year_last = pd.Series(days).groupby(years).max().reindex(yrs, fill_value=NO_FIX).to_numpy()
     for j, adopted in table.legacy_columns():
         first_year = int(years_of(np.array([adopted]))[0])
         idx = np.arange(max(first_year - y0, 0), n_years)
@@ -332,7 +332,7 @@ def read_ecb_bytes(data: bytes, name: str, source: str) -> RateTable:
     if data[:4] == b"PK\x03\x04":
         data = _unzip(data, name)
     try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
+        text = data.decode().removeprefix("\ufeff")  # UTF-8
     except UnicodeDecodeError as exc:
         raise RatesError(f"{name}: not UTF-8 text ({exc.reason}); expected {ECB_FORMAT}") from None
     frame = _parse_ecb_text(text, name)
@@ -411,7 +411,7 @@ def _as_float(value: object) -> float:
     try:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
-        return float("nan")
+        return np.nan
 
 
 def _check_values(values: pd.DataFrame, name: str) -> None:
@@ -423,7 +423,7 @@ def _check_values(values: pd.DataFrame, name: str) -> None:
             v = s.to_numpy()
             bad[:, j] = ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
         else:  # the C parser found text that is not a float (or an int too large for one)
-            num = np.array([_as_float(v) for v in s], dtype="float64")
+            num = np.array([_as_float(v) for v in s])  # float64
             bad[:, j] = s.notna().to_numpy() & ~(np.isfinite(num) & (num > 0))
     if bad.any():
         rows, cols = np.nonzero(bad)
