@@ -366,7 +366,7 @@ def _parse_ecb_text(text: str, name: str) -> pd.DataFrame:
     lines = text.split("\n")
     if lines[-1] != "":
         _fail(name, len(lines), "", lines[-1], "a final newline (the file ends inside a row)")
-    header = [h.strip() for h in lines[0].removesuffix("\r").split(",")]
+    header = [h.strip() for h in lines[0].split(",")]  # strip() also drops a "\r"
     if header[0] != "Date" or len(header) < 2:
         _fail(name, 1, "Date", header[0], f"the header of {ECB_FORMAT}")
     trailing = header[-1] == ""
@@ -399,8 +399,7 @@ def _parse_ecb_text(text: str, name: str) -> pd.DataFrame:
         _fail(name, i + 2, "Date", raw["Date"].iat[i], "a date YYYY-MM-DD", len(bad_date) - 1)
     values = raw.drop(columns="Date")
     _check_values(values, name)
-    frame = values.astype("float64")
-    frame.index = pd.DatetimeIndex(dates, name="date")
+    frame = values.set_axis(pd.DatetimeIndex(dates))  # RateTable makes it float64
     dup = np.flatnonzero(frame.index.duplicated())
     if len(dup):
         _fail(name, int(dup[0]) + 2, "Date", raw["Date"].iat[int(dup[0])], "each date once")
