@@ -18,7 +18,7 @@ from finestats import events as events_mod
 from finestats.conversion import convert
 from finestats.errors import RatesError, UsageError
 from finestats.formatting import convention, view_text
-from finestats.query import Query, ResultMeta, attach, meta_of
+from finestats.query import YEAR_AVERAGE, Query, ResultMeta, attach, meta_of
 from finestats.snapshots import RatesArg, load_rates
 from finestats.summary import headline, result_meta, select, totals
 
@@ -59,7 +59,7 @@ def largest_fines(
         "fx_rate",
         "fx_date",
     ]
-    out = conv.sort_values([f"amount_{cur}", "fine_id"], ascending=[False, True], kind="stable")
+    out = conv.sort_values([f"amount_{cur}", "fine_id"], ascending=[False, True])
     out = _text_columns(
         out[cols].head(n).reset_index(drop=True), ("regulator", "currency", "status")
     )
@@ -90,9 +90,9 @@ def currency_effect(
     out = own_t[["year", "n_fines", oc]]
     if tc != oc:
         target = totals(df, "year", query=q, rates=rates)
-        out = out.merge(target[["year", tc]], on="year", how="outer")
+        out = out.merge(target[["year", tc]])  # the same years: one selection
     out["implied_rate"] = out[tc] / out[oc]
-    out = out.sort_values("year", kind="stable").reset_index(drop=True)
+    out = out.sort_values("year").reset_index(drop=True)
     meta = meta_of(own_t).replace(query=q, what=f"{regulator}: totals in {own} and {q.currency}")
     return attach(out, meta.with_extra(own_currency=own, regulator=regulator))
 
@@ -118,10 +118,10 @@ def rate_conventions(
     missing: dict[int, set[str]] = {}
     for at, name in (
         (fixed, f"total_{cur}_at_{fixed.replace('-', '_')}"),
-        ("year-average", f"total_{cur}_year_average"),
+        (YEAR_AVERAGE, f"total_{cur}_year_average"),
     ):
         values = _per_year(df, q.replace(at=at), out["year"], rates, missing)
-        out[name] = out["year"].map(values).astype("float64")
+        out[name] = out["year"].map(values)
     out["not_converted"] = [" ".join(sorted(missing.get(int(y), set()))) for y in out["year"]]
     meta = meta_of(base).replace(what="totals per year under three rate conventions")
     return attach(out, meta.with_extra(fixed_date=fixed))
@@ -133,21 +133,21 @@ def _per_year(df: pd.DataFrame, q: Query, years: pd.Series, rates: RatesArg, mis
     cur = q.currency.lower()
     try:
         t = totals(df, "year", query=q, rates=rates)
-        return dict(zip(t["year"], t[f"total_{cur}"], strict=True))
+        return t.set_index("year")[f"total_{cur}"].to_dict()
     except RatesError as exc:
         failing = set(exc.fine_ids)
     rows = select(df, q)
-    bad_years = set(rows.loc[rows["fine_id"].isin(failing), "year"].astype(int))
+    bad_years = set(rows.loc[rows["fine_id"].isin(failing), "year"])
     values = {}
-    for year in years.astype(int):
+    for year in years:
         if year in bad_years:
-            values[year] = float("nan")
+            values[year] = np.nan
             missing.setdefault(year, set()).update(
                 rows.loc[(rows["year"] == year) & rows["fine_id"].isin(failing), "fine_id"]
             )
         else:
             t = totals(df, "year", query=q.replace(years=(year, year)), rates=rates)
-            values[year] = float(t[f"total_{cur}"].sum())
+            values[year] = t[f"total_{cur}"].item()  # one row: the year
     return values
 
 
@@ -199,11 +199,12 @@ def matter_decisions(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> 
     """Every record of the query's ``matter`` (or, without one, of its ``defendant``), whatever
     its status, within the year and regulator filters, converted; sorted by decision date.
     Nothing is totalled: a notice and the fine that replaced it both appear."""
-    mask = np.array(_matter_mask(df, query), dtype=bool)  # a writable copy
+    mask = _matter_mask(df, query).copy()  # writable
     if query.years:
-        mask &= df["year"].between(*query.years).to_numpy(bool)
+        mask &= df["year"].between(*query.years).to_numpy()
     if query.regulators:
-        mask &= df["regulator"].astype(str).isin(query.regulators).to_numpy(bool)
+        wanted = [r.casefold() for r in query.regulators]
+        mask &= df["regulator"].astype(str).str.casefold().isin(wanted).to_numpy()
     table = load_rates(rates)
     rows = df[mask]
     conv = convert(rows, query.currency, on=query.on, at=query.at, rates=table)
@@ -223,7 +224,7 @@ def matter_decisions(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> 
         "fx_date",
         "fx_source",
     ]
-    out = conv[cols].sort_values(["decision_date", "fine_id"], kind="stable").reset_index(drop=True)
+    out = conv[cols].sort_values(["decision_date", "fine_id"]).reset_index(drop=True)
     out = _text_columns(out, ("regulator", "currency", "status", "fx_source"))
     what = (
         f"every record of matter {query.matter}"
@@ -263,7 +264,7 @@ def matter_events(df: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     ev = ev[ev["fine_id"].isin(decisions["fine_id"])]
     who = decisions.set_index("fine_id")[["regulator", "defendant"]]
     out = ev.join(who, on="fine_id")[cols]
-    return out.sort_values(["date", "fine_id"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["date", "fine_id"]).reset_index(drop=True)
 
 
 def timeline_table(decisions: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -302,8 +303,7 @@ def timeline_table(decisions: pd.DataFrame, events: pd.DataFrame) -> pd.DataFram
                 }
             )
         )
-    out = pd.concat(parts, ignore_index=True).sort_values(["date", "fine_id"], kind="stable")
-    out = out.reset_index(drop=True)
+    out = pd.concat(parts).sort_values(["date", "fine_id"]).reset_index(drop=True)
     return (
         attach(out, meta.replace(what="decisions and court events in date order")) if meta else out
     )
@@ -337,14 +337,10 @@ def articles_cited(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> pd
             "amount": conv[f"amount_{cur}"].reindex(base.index).to_numpy(),
         }
     )
-    pairs = pairs[pairs["article"] != ""].drop_duplicates(["fine_id", "article"])
-    out = pairs.groupby("article", sort=False).agg(
-        n_fines=("fine_id", "size"), total=("amount", "sum")
-    )
+    pairs = pairs[pairs["article"] != ""].drop_duplicates()  # the amount follows the fine_id
+    out = pairs.groupby("article").agg(n_fines=("fine_id", "size"), total=("amount", "sum"))
     out = out.reset_index().rename(columns={"total": f"total_{cur}"})
-    out = out.sort_values(
-        ["n_fines", f"total_{cur}", "article"], ascending=[False, False, True], kind="stable"
-    )
+    out = out.sort_values(["n_fines", f"total_{cur}", "article"], ascending=[False, False, True])
     meta = meta_of(conv).replace(what="articles cited by the counted fines")
     return attach(out.reset_index(drop=True), meta)
 
@@ -355,8 +351,8 @@ def headline_figures(
     """Total, count and largest fine of a totals table, with the largest fine's identity, the
     conventions and the scope, for ``headline.json`` and the report index."""
     head: dict[str, Any] = dict(headline(table))
-    meta: ResultMeta = meta_of(table) or result_meta(df, query, load_rates(rates), "", 0)
     conv = counted_converted(df, query, rates)
+    meta: ResultMeta = meta_of(table) or meta_of(conv)
     largest = None
     if len(conv):
         col = f"amount_{query.currency.lower()}"
