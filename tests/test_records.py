@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -413,3 +415,487 @@ def test_mutated_fixture_loads_intact_or_fails_cleanly(
         return
     rows = list(csv.reader(io.StringIO(bytes(data).decode("utf-8-sig"))))
     assert len(df) == len(rows) - 1  # rows in == rows out
+
+
+# --- small files built record by record ----------------------------------------------------
+
+_BASE = {
+    "fine_id": "imy-2021-base",
+    "regulator": "IMY",
+    "regulator_name": "Integritetsskyddsmyndigheten",
+    "country": "SE",
+    "defendant": "Base AB",
+    "matter": "",
+    "decision_date": "2021-02-11",
+    "date_basis": "decision",
+    "date_precision": "day",
+    "announced_date": "",
+    "amount": "1000",
+    "currency": "SEK",
+    "status": "final",
+    "supersedes": "",
+    "law": "GDPR",
+    "articles": "6(1)",
+    "sector": "retail",
+    "source_url": "https://example.org/base",
+    "notes": "",
+}
+
+
+def records_csv(tmp_path: Path, *records: dict[str, str], name: str = "fines.csv") -> Path:
+    """A fines file of one row per dict (each the base record with those cells changed)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for i, changes in enumerate(records):
+        row = {**_BASE, "fine_id": f"imy-2021-r{i}", **changes}
+        w.writerow([row[c] for c in COLUMNS])
+    path = tmp_path / name
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def only_problems(path: Path) -> list[str]:
+    """Every problem of a file that must not load, as ``FILE:LINE: column ...`` text."""
+    with pytest.raises(FineDataError) as info:
+        load_fines(path)
+    return [str(p) for p in info.value.problems]
+
+
+# --- supersedes chains and loops ----------------------------------------------------------
+
+_PROVISIONAL = {"fine_id": "imy-2019-noi", "status": "provisional", "decision_date": "2019-03-01"}
+_FINAL = {"fine_id": "imy-2020-final", "supersedes": "imy-2019-noi", "decision_date": "2020-03-02"}
+_COURT = {
+    "fine_id": "imy-2021-court",
+    "status": "reduced",
+    "supersedes": "imy-2020-final",
+    "decision_date": "2021-04-06",
+}
+_APPEAL = {
+    "fine_id": "imy-2022-appeal",
+    "status": "annulled",
+    "supersedes": "imy-2021-court",
+    "decision_date": "2022-05-09",
+}
+
+
+def test_chain_of_one_link_is_not_a_loop(tmp_path: Path) -> None:
+    df = load_fines(records_csv(tmp_path, _PROVISIONAL, _FINAL))
+    assert df["supersedes"].tolist()[1] == "imy-2019-noi"
+
+
+def test_chain_provisional_final_court_outcome_is_not_a_loop(tmp_path: Path) -> None:
+    df = load_fines(records_csv(tmp_path, _PROVISIONAL, _FINAL, _COURT))
+    assert df["status"].astype(str).tolist() == ["provisional", "final", "reduced"]
+    assert df["supersedes"].tolist()[1:] == ["imy-2019-noi", "imy-2020-final"]
+
+
+def test_chain_of_three_links_in_any_row_order_is_not_a_loop(tmp_path: Path) -> None:
+    # every link of the file is on the one chain: the longest chain there can be
+    df = load_fines(records_csv(tmp_path, _APPEAL, _COURT, _FINAL, _PROVISIONAL))
+    assert df["fine_id"].tolist() == [
+        "imy-2022-appeal",
+        "imy-2021-court",
+        "imy-2020-final",
+        "imy-2019-noi",
+    ]
+
+
+def test_loop_of_two_records(tmp_path: Path) -> None:
+    a = {"fine_id": "cnil-2021-a", "status": "reduced", "supersedes": "cnil-2021-b"}
+    b = {"fine_id": "cnil-2021-b", "status": "reduced", "supersedes": "cnil-2021-a"}
+    path = records_csv(tmp_path, {}, a, b)
+    expected = "expected a chain of supersedes links that ends (this one loops back)"
+    assert only_problems(path) == [
+        f"{path}:3: column 'supersedes' value 'cnil-2021-b': {expected}",
+        f"{path}:4: column 'supersedes' value 'cnil-2021-a': {expected}",
+    ]
+
+
+def test_loop_of_three_records_beside_a_chain(tmp_path: Path) -> None:
+    a = {"fine_id": "cnil-2021-a", "status": "reduced", "supersedes": "cnil-2021-c"}
+    b = {"fine_id": "cnil-2021-b", "status": "annulled", "supersedes": "cnil-2021-a"}
+    c = {"fine_id": "cnil-2021-c", "status": "reduced", "supersedes": "cnil-2021-b"}
+    path = records_csv(tmp_path, _PROVISIONAL, _FINAL, a, b, c)
+    expected = "expected a chain of supersedes links that ends (this one loops back)"
+    assert only_problems(path) == [
+        f"{path}:4: column 'supersedes' value 'cnil-2021-c': {expected}",
+        f"{path}:5: column 'supersedes' value 'cnil-2021-a': {expected}",
+        f"{path}:6: column 'supersedes' value 'cnil-2021-b': "
+        "expected a reduced record to supersede final, penalty, reduced, not a annulled record",
+        f"{path}:6: column 'supersedes' value 'cnil-2021-b': {expected}",
+    ]
+
+
+def test_a_tail_leading_into_a_loop_is_reported_with_it(tmp_path: Path) -> None:
+    a = {"fine_id": "cnil-2021-a", "status": "reduced", "supersedes": "cnil-2021-b"}
+    b = {"fine_id": "cnil-2021-b", "status": "reduced", "supersedes": "cnil-2021-a"}
+    tail = {"fine_id": "cnil-2021-t", "status": "annulled", "supersedes": "cnil-2021-a"}
+    path = records_csv(tmp_path, a, b, tail)
+    msgs = only_problems(path)
+    loops = [m.split(": column")[0] for m in msgs if m.endswith("(this one loops back)")]
+    assert loops == [f"{path}:2", f"{path}:3", f"{path}:4"]
+    assert (
+        f"{path}:4: column 'supersedes' value 'cnil-2021-a': expected a record superseded only "
+        "once (chain later outcomes onto the latest record)"
+    ) in msgs
+
+
+# --- dates: today, the future, and the precision of a date -------------------------------
+
+
+class _Today(dt.date):
+    """A date class whose today() is fixed (records reads today through ``dt.date.today``)."""
+
+    fixed = dt.date(2024, 2, 29)
+
+    @classmethod
+    def today(cls) -> dt.date:
+        return cls.fixed
+
+
+@pytest.fixture
+def frozen_today(monkeypatch) -> dt.date:
+    import finestats.records as records
+
+    monkeypatch.setattr(records, "dt", types.SimpleNamespace(date=_Today))
+    return _Today.fixed
+
+
+@pytest.mark.parametrize("column", ["decision_date", "announced_date"])
+def test_a_date_of_today_is_accepted(tmp_path: Path, frozen_today, column: str) -> None:
+    df = load_fines(records_csv(tmp_path, {column: "2024-02-29", "decision_date": "2024-02-29"}))
+    assert df.loc[0, column] == pd.Timestamp("2024-02-29")
+
+
+def test_a_decision_dated_tomorrow_is_rejected(tmp_path: Path, frozen_today) -> None:
+    path = records_csv(tmp_path, {}, {"decision_date": "2024-03-01"})
+    assert only_problems(path) == [
+        f"{path}:3: column 'decision_date' value '2024-03-01': "
+        "expected a date that is not in the future"
+    ]
+
+
+def test_an_announcement_dated_tomorrow_is_rejected(tmp_path: Path, frozen_today) -> None:
+    path = records_csv(tmp_path, {"decision_date": "2024-02-29", "announced_date": "2024-03-01"})
+    assert only_problems(path) == [
+        f"{path}:2: column 'announced_date' value '2024-03-01': "
+        "expected a date that is not in the future"
+    ]
+
+
+def test_announced_the_day_before_the_decision_is_rejected(tmp_path: Path) -> None:
+    path = records_csv(tmp_path, {"decision_date": "2021-02-11", "announced_date": "2021-02-10"})
+    assert only_problems(path) == [
+        f"{path}:2: column 'announced_date' value '2021-02-10': "
+        "expected a date on or after decision_date"
+    ]
+    same_day = records_csv(
+        tmp_path, {"decision_date": "2021-02-11", "announced_date": "2021-02-11"}, name="ok.csv"
+    )
+    assert load_fines(same_day).loc[0, "announced_date"] == pd.Timestamp("2021-02-11")
+
+
+_YEAR = "expected January 1 (date_precision is year)"
+_MONTH = "expected the first day of the month (date_precision is month)"
+
+
+@pytest.mark.parametrize(
+    ("precision", "date", "expected"),
+    [
+        ("year", "2021-01-01", None),
+        ("year", "2021-02-01", _YEAR),  # the first of a month is not enough
+        ("year", "2021-01-02", _YEAR),
+        ("year", "2021-12-31", _YEAR),
+        ("month", "2021-02-01", None),
+        ("month", "2021-01-01", None),
+        ("month", "2021-02-02", _MONTH),
+        ("month", "2020-02-29", _MONTH),
+        ("day", "2021-02-11", None),
+        ("day", "2021-01-01", None),
+    ],
+)
+def test_date_precision_fixes_the_day(
+    tmp_path: Path, precision: str, date: str, expected: str | None
+) -> None:
+    path = records_csv(tmp_path, {}, {"date_precision": precision, "decision_date": date})
+    if expected is None:
+        df = load_fines(path)
+        assert df.loc[1, "decision_date"] == pd.Timestamp(date)
+        assert df["date_precision"].astype(str).tolist() == ["day", precision]
+    else:
+        assert only_problems(path) == [
+            f"{path}:3: column 'decision_date' value '{date}': {expected}"
+        ]
+
+
+@pytest.mark.parametrize("precision", ["month", "year"])
+def test_a_bad_date_is_reported_once_whatever_its_precision(tmp_path: Path, precision) -> None:
+    path = records_csv(tmp_path, {"date_precision": precision, "decision_date": "2021-02-30"})
+    assert only_problems(path) == [
+        f"{path}:2: column 'decision_date' value '2021-02-30': "
+        "expected an ISO date (YYYY-MM-DD) between 1900 and 2199"
+    ]
+
+
+# --- fine_id ---------------------------------------------------------------------------------
+
+_SLUG = "expected a lowercase slug such as imy-2021-polis"
+
+
+@pytest.mark.parametrize(
+    ("ids", "bad"),
+    [
+        (["imy-a", "Imy-b"], 1),  # a capital
+        (["imy-a", "imy_b"], 1),  # a character no slug has
+        (["imy--a", "imy-b"], 0),  # two hyphens together
+        (["imy-a", "-imy-b"], 1),  # a hyphen first (not on the first row)
+        (["imy-a-", "imy-b"], 0),  # a hyphen last (not on the last row)
+        (["-imy-a", "imy-b"], 0),  # a hyphen first on the first row
+        (["imy-a", "imy-b-"], 1),  # a hyphen last on the last row
+        (["imy-a", "imy\n2021"], 1),  # a newline inside a quoted id
+        (["imy-a", "imy\n\n2021"], 1),
+        (["imy-a", "imy 2021"], 1),
+    ],
+)
+def test_fine_id_must_be_a_slug(tmp_path: Path, ids: list[str], bad: int) -> None:
+    path = records_csv(tmp_path, *[{"fine_id": i} for i in ids])
+    msgs = only_problems(path)
+    assert len(msgs) == 1
+    shown = ids[bad].replace("\n", "\\n")
+    line = 2 + bad if bad == 0 else 2 + bad + ids[0].count("\n")
+    assert msgs[0] == f"{path}:{line}: column 'fine_id' value '{shown}': {_SLUG}"
+
+
+def test_fine_ids_that_are_all_slugs_load(tmp_path: Path) -> None:
+    ids = ["a", "0", "imy-2021-a1", "z9-9z"]
+    df = load_fines(records_csv(tmp_path, *[{"fine_id": i} for i in ids]))
+    assert df["fine_id"].tolist() == ids
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "  \t"])
+def test_spaces_after_a_fine_id_are_dropped(tmp_path: Path, space: str) -> None:
+    path = records_csv(
+        tmp_path,
+        {"fine_id": "imy-2019-noi" + space, "status": "provisional"},
+        {"fine_id": "imy-2020-final", "supersedes": "imy-2019-noi"},
+    )
+    df = load_fines(path)
+    assert df["fine_id"].tolist() == ["imy-2019-noi", "imy-2020-final"]
+
+
+def test_an_empty_fine_id_in_a_filled_row_is_a_missing_value(tmp_path: Path) -> None:
+    path = records_csv(tmp_path, {}, {"fine_id": ""})
+    assert only_problems(path) == [
+        f"{path}:3: column 'fine_id' value '': expected a value (this column is required)"
+    ]
+
+
+def test_a_fine_id_used_three_times_names_its_first_line(tmp_path: Path) -> None:
+    same = {"fine_id": "imy-2021-same"}
+    path = records_csv(tmp_path, {}, same, {"fine_id": "imy-2021-other"}, same, same)
+    expected = "expected a unique fine_id (already used on line 3)"
+    assert only_problems(path) == [
+        f"{path}:5: column 'fine_id' value 'imy-2021-same': {expected}",
+        f"{path}:6: column 'fine_id' value 'imy-2021-same': {expected}",
+    ]
+
+
+def test_a_duplicate_id_named_by_supersedes_gives_one_problem(tmp_path: Path) -> None:
+    noi = {"fine_id": "imy-2019-noi", "status": "provisional"}
+    path = records_csv(tmp_path, noi, noi, {"supersedes": "imy-2019-noi"})
+    assert only_problems(path) == [
+        f"{path}:3: column 'fine_id' value 'imy-2019-noi': "
+        "expected a unique fine_id (already used on line 2)"
+    ]
+
+
+# --- supersedes: which status may replace which ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("own", "target", "expected"),
+    [
+        ("final", "final", "a final record to supersede provisional, not a final record"),
+        ("final", "penalty", "a final record to supersede provisional, not a penalty record"),
+        (
+            "reduced",
+            "provisional",
+            "a reduced record to supersede final, penalty, reduced, not a provisional record",
+        ),
+        (
+            "annulled",
+            "annulled",
+            "a annulled record to supersede final, penalty, reduced, not a annulled record",
+        ),
+        (
+            "penalty",
+            "final",
+            "a penalty record to supersede nothing (leave it empty), not a final record",
+        ),
+        (
+            "provisional",
+            "provisional",
+            "a provisional record to supersede nothing (leave it empty), not a provisional record",
+        ),
+    ],
+)
+def test_status_limits_what_a_record_supersedes(
+    tmp_path: Path, own: str, target: str, expected: str
+) -> None:
+    old = {"fine_id": "imy-2020-old", "status": target}
+    if target in ("reduced", "annulled"):
+        old["supersedes"] = "imy-2019-base"
+    base = {"fine_id": "imy-2019-base"}
+    new = {"fine_id": "imy-2021-new", "status": own, "supersedes": "imy-2020-old"}
+    path = records_csv(tmp_path, base, old, new)
+    assert only_problems(path) == [
+        f"{path}:4: column 'supersedes' value 'imy-2020-old': expected {expected}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("own", "target"),
+    [
+        ("final", "provisional"),
+        ("reduced", "final"),
+        ("reduced", "penalty"),
+        ("reduced", "reduced"),
+        ("annulled", "final"),
+        ("annulled", "penalty"),
+        ("annulled", "reduced"),
+    ],
+)
+def test_every_allowed_replacement_loads(tmp_path: Path, own: str, target: str) -> None:
+    old = {"fine_id": "imy-2020-old", "status": target}
+    if target == "reduced":
+        old["supersedes"] = "imy-2019-base"
+    path = records_csv(
+        tmp_path,
+        {"fine_id": "imy-2019-base"},
+        old,
+        {"fine_id": "imy-2021-new", "status": own, "supersedes": "imy-2020-old"},
+    )
+    assert load_fines(path)["status"].astype(str).tolist()[1:] == [target, own]
+
+
+@pytest.mark.parametrize("status", ["reduced", "annulled"])
+def test_a_court_outcome_names_what_it_replaces(tmp_path: Path, status: str) -> None:
+    path = records_csv(tmp_path, {}, {"status": status})
+    assert only_problems(path) == [
+        f"{path}:3: column 'supersedes' value '': "
+        f"expected the fine_id of the decision this {status} court outcome replaces"
+    ]
+
+
+def test_an_unknown_status_is_the_only_problem_of_its_supersedes(tmp_path: Path) -> None:
+    path = records_csv(tmp_path, {}, {"status": "fined", "supersedes": "imy-2021-r0"})
+    assert only_problems(path) == [
+        f"{path}:3: column 'status' value 'fined': "
+        "expected one of final, provisional, penalty, reduced, annulled"
+    ]
+
+
+def test_supersedes_problems_name_each_row(tmp_path: Path) -> None:
+    path = records_csv(
+        tmp_path,
+        {"fine_id": "imy-2019-noi", "status": "provisional"},
+        {"supersedes": "imy-2019-noi"},
+        {"supersedes": "imy-2018-gone"},
+        {"fine_id": "imy-2021-self", "status": "reduced", "supersedes": "imy-2021-self"},
+        {"supersedes": "imy-2019-noi"},
+    )
+    assert only_problems(path) == [
+        f"{path}:4: column 'supersedes' value 'imy-2018-gone': "
+        "expected the fine_id of another record in the file",
+        f"{path}:5: column 'supersedes' value 'imy-2021-self': "
+        "expected another record's fine_id, not the record's own",
+        f"{path}:5: column 'supersedes' value 'imy-2021-self': "
+        "expected a chain of supersedes links that ends (this one loops back)",
+        f"{path}:6: column 'supersedes' value 'imy-2019-noi': "
+        "expected a record superseded only once (chain later outcomes onto the latest record)",
+    ]
+
+
+# --- required cells and the typed frame --------------------------------------------------
+
+_REQUIRED = [c for c in COLUMNS if c not in EXTENDED and c not in ("announced_date", "notes")]
+
+
+@pytest.mark.parametrize("column", [c for c in _REQUIRED if c not in ("matter", "supersedes")])
+def test_every_required_column_is_named_when_empty(tmp_path: Path, column: str) -> None:
+    path = records_csv(tmp_path, {}, {column: ""})
+    assert only_problems(path) == [
+        f"{path}:3: column '{column}' value '': expected a value (this column is required)"
+    ]
+
+
+def test_optional_and_extended_columns_may_be_empty(tmp_path: Path) -> None:
+    empty = {c: "" for c in ("matter", "announced_date", "supersedes", "notes", *EXTENDED)}
+    df = load_fines(records_csv(tmp_path, empty, {"matter": "beta-case", "notes": "a note"}))
+    for col in ("matter", "supersedes", "notes", "articles"):
+        assert pd.isna(df.loc[0, col]), col
+    assert df.loc[1, "matter"] == "beta-case" and df.loc[1, "notes"] == "a note"
+    assert df.loc[1, "articles"] == "6(1)"
+    for col in ("sector", "date_basis"):
+        assert pd.isna(df.loc[0, col]) and df[col].astype(str).tolist()[1] == _BASE[col]
+        assert list(df[col].cat.categories) == [_BASE[col]]
+    assert pd.isna(df.loc[0, "announced_date"])
+
+
+def test_codes_are_categories_sorted_with_spaces_dropped(tmp_path: Path) -> None:
+    rows = [
+        {"currency": "SEK", "country": "SE", "status": "final"},
+        {"currency": " EUR", "country": "FR ", "status": "provisional"},
+        {"currency": "SEK ", "country": "SE", "status": "final"},
+        {"currency": "GBP", "country": "GB", "status": "penalty"},
+    ]
+    df = load_fines(records_csv(tmp_path, *rows))
+    assert df["currency"].astype(str).tolist() == ["SEK", "EUR", "SEK", "GBP"]
+    assert list(df["currency"].cat.categories) == ["EUR", "GBP", "SEK"]
+    assert list(df["country"].cat.categories) == ["FR", "GB", "SE"]
+    assert df["country"].astype(str).tolist() == ["SE", "FR", "SE", "GB"]
+    assert list(df["status"].cat.categories) == ["final", "penalty", "provisional"]
+    assert df["status"].cat.codes.tolist() == [0, 2, 0, 1]
+
+
+def test_amounts_and_years_are_typed(tmp_path: Path) -> None:
+    rows = [
+        {"amount": "0.5", "decision_date": "1999-12-31"},
+        {"amount": "1234.56", "decision_date": "2000-01-01"},
+        {"amount": "7", "decision_date": "2021-02-11"},
+    ]
+    df = load_fines(records_csv(tmp_path, *rows))
+    assert df["amount"].tolist() == [0.5, 1234.56, 7.0]
+    assert df["year"].tolist() == [1999, 2000, 2021] and df["year"].dtype == "int64"
+    assert df["amount"].dtype == "float64"
+
+
+def test_a_zero_amount_with_decimals_is_not_positive(tmp_path: Path) -> None:
+    path = records_csv(tmp_path, {"amount": "0.00"}, {"amount": "0.01"})
+    assert only_problems(path) == [
+        f"{path}:2: column 'amount' value '0.00': expected a positive amount"
+    ]
+
+
+def test_a_hand_built_frame_has_no_source() -> None:
+    assert source_of(pd.DataFrame({"fine_id": ["x"]})) is None
+    frame = pd.DataFrame({"fine_id": ["x"]})
+    frame.attrs["finestats_source"] = "not a Source"
+    assert source_of(frame) is None
+
+
+def test_source_is_the_file_and_its_sha256(tmp_path: Path) -> None:
+    import hashlib
+
+    path = records_csv(tmp_path, {})
+    src = source_of(load_fines(path))
+    assert src.path == path
+    assert src.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_all_empty_category_has_text_categories_like_the_others(tmp_path: Path) -> None:
+    df = load_fines(records_csv(tmp_path, {"sector": ""}, {"sector": ""}))
+    assert df["sector"].isna().all() and list(df["sector"].cat.categories) == []
+    assert df["sector"].cat.categories.dtype == df["currency"].cat.categories.dtype == "str"

@@ -79,12 +79,12 @@ def blocked_hosts(fines: Path | None = None) -> dict[str, str]:
     path = paths.reference(fines, paths.BLOCKED_HOSTS_NAME)
     if not path.is_file():
         return {}
-    cells = read_cells(path, BLOCKED_COLUMNS, what="blocked hosts CSV file")
+    cells = read_cells(path, BLOCKED_COLUMNS)  # an existing file (checked above)
     checks = Checks(cells, {c: i for i, c in enumerate(BLOCKED_COLUMNS)})
     checks.required(BLOCKED_COLUMNS)
     hosts = cells.frame["host"].str.strip().str.lower()
     checks.flag(
-        ~hosts.str.fullmatch(r"[a-z0-9.-]+\.[a-z0-9-]+").fillna(False),
+        ~hosts.str.fullmatch(r"[a-z0-9.-]+\.[a-z0-9-]+"),
         "host",
         "a host name such as example.com",
     )
@@ -93,9 +93,9 @@ def blocked_hosts(fines: Path | None = None) -> dict[str, str]:
 
 
 def _host_blocked(url: str, blocked: dict[str, str]) -> str | None:
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    host = (urlsplit(url).hostname or "").rstrip(".")  # hostname is lower case
     parts = host.split(".")
-    for i in range(len(parts) - 1):
+    for i in range(len(parts)):  # a blocked host has a dot: no single label matches
         reason = blocked.get(".".join(parts[i:]))
         if reason is not None:
             return reason
@@ -105,7 +105,7 @@ def _host_blocked(url: str, blocked: dict[str, str]) -> str | None:
 def _sources(checks: Checks, df: pd.DataFrame, blocked: dict[str, str]) -> None:
     url = df["source_url"].astype(str)
     checks.flag(
-        ~url.str.fullmatch(URL_RE.pattern[1:-1]).fillna(False),
+        ~url.str.fullmatch(URL_RE.pattern[1:-1]),
         "source_url",
         "an http(s) URL of the page the figures come from",
     )
@@ -122,8 +122,8 @@ def _sources(checks: Checks, df: pd.DataFrame, blocked: dict[str, str]) -> None:
 
 def _one_name_per_regulator(checks: Checks, df: pd.DataFrame) -> None:
     for col in ("regulator_name", "country"):
-        first = df.groupby("regulator", observed=True)[col].transform("first").astype(str)
-        differs = (df[col].astype(str) != first).to_numpy(bool)
+        first = df.groupby("regulator")[col].transform("first").astype(str)
+        differs = (df[col].astype(str) != first).to_numpy()
         for i in np.flatnonzero(differs):
             mask = np.arange(len(df)) == i
             checks.flag(mask, col, f"'{first.iat[i]}' as on the regulator's other records")
@@ -131,7 +131,7 @@ def _one_name_per_regulator(checks: Checks, df: pd.DataFrame) -> None:
 
 def _duplicates(checks: Checks, df: pd.DataFrame) -> None:
     key = ["regulator", "defendant", "decision_date", "amount"]
-    dup = df.duplicated(subset=key, keep="first").to_numpy(bool)
+    dup = df.duplicated(subset=key).to_numpy()
     checks.flag(dup, "fine_id", "no other record with the same " + ", ".join(key))
 
 
@@ -146,7 +146,7 @@ def _stale_provisional(checks: Checks, df: pd.DataFrame) -> None:
         & (df["notes"].fillna("").str.strip() == "")
     )
     checks.flag(
-        stale.to_numpy(bool),
+        stale.to_numpy(),
         "status",
         "a final record superseding this notice older than two years, or a note saying why not",
     )
@@ -156,10 +156,10 @@ def _extended(checks: Checks, df: pd.DataFrame) -> None:
     for col in EXTENDED:
         if col in OPTIONAL:
             continue
-        missing = df[col].isna().to_numpy(bool)
+        missing = df[col].isna().to_numpy()
         checks.flag(missing, col, "a value (every record of the curated collection has one)")
-    on_announcement = (df["date_basis"] == "announcement").to_numpy(bool)
-    no_note = df["notes"].fillna("").str.strip().eq("").to_numpy(bool)
+    on_announcement = (df["date_basis"] == "announcement").to_numpy()
+    no_note = df["notes"].fillna("").str.strip().eq("").to_numpy()
     checks.flag(
         on_announcement & no_note,
         "notes",
@@ -169,16 +169,14 @@ def _extended(checks: Checks, df: pd.DataFrame) -> None:
 
 def _spaces(checks: Checks, cells: Cells) -> None:
     for col in cells.frame.columns:
-        s = cells.frame[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            s = s.astype(str)
-        spaced = (s != s.str.strip()).to_numpy(bool)
+        s = cells.frame[col]  # text: records are read without categorical columns
+        spaced = (s != s.str.strip()).to_numpy()
         checks.flag(spaced, col, "no spaces or tabs around the value")
 
 
 def _large_amounts(df: pd.DataFrame, cells: Cells) -> list[Problem]:
     try:
-        eur = convert(df, "EUR")["amount_eur"].to_numpy()
+        eur = convert(df)["amount_eur"].to_numpy()  # EUR, the default
     except RatesError as exc:
         return [
             Notice(cells.path, 0, "", "", f"size check skipped, amounts not convertible ({exc})")

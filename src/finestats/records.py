@@ -149,7 +149,7 @@ def load_fines(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 def read_records(path: str | os.PathLike[str] | None = None) -> tuple[pd.DataFrame, Cells]:
     """The typed records and the cells they were read from (with each row's file line)."""
     p = paths.fines_path(path)
-    cells = read_cells(p, _required_header(), EXTENDED, "CSV file")
+    cells = read_cells(p, _required_header(), EXTENDED)
     df = validated(cells)
     df.attrs[SOURCE_KEY] = Source(p, cells.sha256)
     return df, cells
@@ -224,10 +224,10 @@ def validated(cells: Cells) -> pd.DataFrame:
 def _blank_lines(checks: Checks) -> None:
     """A blank line is one problem (not one per empty column): report it, then skip the row."""
     frame = checks.cells.frame
-    candidates = np.flatnonzero(frame["fine_id"].to_numpy(object) == "")
+    candidates = np.flatnonzero(frame["fine_id"].to_numpy() == "")
     if not len(candidates):
         return
-    empty = (frame.iloc[candidates].astype(str) == "").all(axis=1).to_numpy(bool)
+    empty = (frame.iloc[candidates].astype(str) == "").all(axis=1).to_numpy()
     for i in candidates[empty]:
         line = int(checks.cells.lines[i])
         checks.add(Problem(checks.cells.path, line, "", "", "a record, not a blank line"))
@@ -244,7 +244,7 @@ def _check_required(checks: Checks, coded: Coded) -> None:
 
 
 def _check_dates(checks: Checks, coded: Coded) -> dict[str, np.ndarray]:
-    today = np.datetime64(dt.date.today(), "D")
+    today = np.datetime64(dt.date.today())  # a date gives datetime64[D]
     out = {}
     for col in ("decision_date", "announced_date"):
         codes, values = coded(col)
@@ -273,7 +273,7 @@ def _check_dates(checks: Checks, coded: Coded) -> dict[str, np.ndarray]:
 
 def _check_amount(checks: Checks, coded: Coded) -> np.ndarray:
     codes, values = coded("amount")
-    shape_ok = np.array([bool(AMOUNT_RE.match(v)) for v in values], dtype=bool)
+    shape_ok = np.array([bool(AMOUNT_RE.match(v)) for v in values])
     numbers = np.full(len(values), np.nan)
     # float() of a valid shape never fails; a number too large becomes inf (reported below)
     numbers[shape_ok] = [float(v) for v in values[shape_ok]]
@@ -286,7 +286,7 @@ def _check_amount(checks: Checks, coded: Coded) -> np.ndarray:
     )
     finite = np.isfinite(amount)
     checks.flag(ok & ~finite, "amount", "a finite amount (this one overflows)")
-    checks.flag(ok & finite & (amount <= 0), "amount", "a positive amount")
+    checks.flag(amount <= 0, "amount", "a positive amount")  # NaN and inf compare False
     return amount
 
 
@@ -328,19 +328,19 @@ _SLUG_CHARS = re.compile(r"[^a-z0-9\n-]")
 
 
 def _slug_mismatches(s: pd.Series) -> np.ndarray:
-    """Mask of values that are not lowercase slugs; one pass over the joined column when all are."""
+    """Mask of the (non-empty) values that are not lowercase slugs; one pass over the joined
+    column when all are (a value holding a newline of its own is never one)."""
     joined = "\n".join(s.tolist())
-    if not (
+    if joined.count("\n") == len(s) - 1 and not (
         _SLUG_CHARS.search(joined)
         or "--" in joined
         or "\n-" in joined
         or "-\n" in joined
-        or "\n\n" in joined
         or joined.startswith("-")
         or joined.endswith("-")
     ):
         return np.zeros(len(s), dtype=bool)
-    return ~s.str.fullmatch(SLUG_RE.pattern[1:-1]).fillna(False).to_numpy(bool)
+    return ~s.str.fullmatch(SLUG_RE.pattern[1:-1]).to_numpy()
 
 
 def _check_ids(checks: Checks) -> pd.Series:
@@ -349,13 +349,13 @@ def _check_ids(checks: Checks) -> pd.Series:
     ids = f["fine_id"]
     if ids.str.endswith((" ", "\t")).any():  # the parser already skipped leading spaces
         ids = ids.str.strip()
-    filled = (ids != "").to_numpy(bool)
+    filled = (ids != "").to_numpy()
     checks.flag(
         filled & _slug_mismatches(ids.where(filled, "x")),
         "fine_id",
         "a lowercase slug such as imy-2021-polis",
     )
-    dup = ids.duplicated(keep="first").to_numpy(bool) & filled
+    dup = ids.duplicated().to_numpy() & filled
     if dup.any():
         first = pd.Series(lines).groupby(ids.to_numpy()).transform("min").to_numpy()
         for i in np.flatnonzero(dup):
@@ -387,8 +387,8 @@ def _check_supersedes(checks: Checks, coded: Coded, ids: pd.Series) -> None:
     rows = np.flatnonzero(has)
     sup = coded.values(col)
     status_of = pd.Series(status, index=ids.to_numpy())
-    target = pd.Series(sup[rows]).map(status_of[~status_of.index.duplicated()]).to_numpy(object)
-    self_ref = sup[rows] == ids.to_numpy(object)[rows]
+    target = pd.Series(sup[rows]).map(status_of[~status_of.index.duplicated()]).to_numpy()
+    self_ref = sup[rows] == ids.to_numpy()[rows]
     unknown = pd.isna(target) & ~self_ref
     checks.flag(_rows(len(ids), rows[unknown]), col, "the fine_id of another record in the file")
     checks.flag(
@@ -408,7 +408,7 @@ def _check_supersedes(checks: Checks, coded: Coded, ids: pd.Series) -> None:
                     f"a {own} record to supersede {what}, not a {tgt} record",
                 )
             )
-    twice = has & pd.Series(sup).duplicated(keep="first").to_numpy(bool)
+    twice = has & pd.Series(sup).duplicated().to_numpy()
     checks.flag(
         twice, col, "a record superseded only once (chain later outcomes onto the latest record)"
     )
@@ -435,7 +435,7 @@ def _in_loops(ids: pd.Series, sup: pd.Series, has: np.ndarray) -> np.ndarray:
         cur = cur.map(nxt).dropna()
         if cur.empty:
             return np.zeros(len(ids), dtype=bool)
-    return ids.isin(cur.index).to_numpy(bool) & has
+    return ids.isin(cur.index).to_numpy() & has
 
 
 def _typed(
@@ -450,7 +450,7 @@ def _typed(
         if col in dates:
             out[col] = pd.Series(dates[col].astype("datetime64[ns]"))
         elif col == "amount":
-            out[col] = pd.Series(amount, dtype="float64")
+            out[col] = pd.Series(amount)  # float64 (NaN-filled, then floats)
         elif col in CATEGORICAL:
             codes, values = coded(col)
             out[col] = _categorical(codes, values)
@@ -472,12 +472,10 @@ def _typed(
 
 def _categorical(codes: np.ndarray, values: np.ndarray) -> pd.Categorical:
     """A categorical from codes into ``values``, the empty value as missing, categories sorted."""
-    order = np.argsort(values, kind="stable")
-    rank = np.empty(len(values), dtype=np.int64)
-    rank[order] = np.arange(len(values))
+    order = np.argsort(values)  # the values are distinct: no ties to keep stable
     empty = values == ""
     keep = order[~empty[order]]
-    new_code = np.full(len(values), -1, dtype=np.int64)
+    new_code = np.full(len(values), -1)
     new_code[keep] = np.arange(len(keep))
     return pd.Categorical.from_codes(
         new_code[codes], categories=pd.Index(values[keep], dtype="str")
