@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -290,28 +291,28 @@ def _check_amount(checks: Checks, coded: Coded) -> np.ndarray:
     return amount
 
 
-def _not_in(vocabulary: frozenset[str] | tuple[str, ...]) -> Callable[[np.ndarray], np.ndarray]:
-    allowed = frozenset(vocabulary)
-    return lambda values: np.array([v not in allowed for v in values], dtype=bool)
+def _not_in(vocabulary: frozenset[str] | tuple[str, ...], values: np.ndarray) -> np.ndarray:
+    return np.array([v not in vocabulary for v in values], dtype=bool)
 
 
-def _not_matching(pattern: re.Pattern[str]) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda values: np.array([not pattern.match(v) for v in values], dtype=bool)
+def _not_matching(pattern: re.Pattern[str], values: np.ndarray) -> np.ndarray:
+    return np.array([not pattern.match(v) for v in values], dtype=bool)
 
 
 def _bad_articles(values: np.ndarray) -> np.ndarray:
     return np.array([not all(ARTICLE_RE.match(a) for a in v.split(";")) for v in values], bool)
 
 
-#: Columns with a small vocabulary or a fixed shape: (column, bad-values test, expected).
+#: Columns with a small vocabulary or a fixed shape: (column, bad-values test, expected). The
+#: tests run at validation time (partial, not closures built at import), so that each is tested.
 CODE_RULES: tuple[tuple[str, Callable[[np.ndarray], np.ndarray], str], ...] = (
-    ("country", _not_matching(COUNTRY_RE), "an ISO 3166-1 alpha-2 code such as SE"),
-    ("currency", _not_in(ISO_4217), "an ISO 4217 code such as SEK"),
-    ("status", _not_in(STATUSES), "one of " + ", ".join(STATUSES)),
-    ("date_precision", _not_in(PRECISIONS), "one of " + ", ".join(PRECISIONS)),
-    ("date_basis", _not_in(DATE_BASES), "one of " + ", ".join(DATE_BASES)),
-    ("sector", _not_in(SECTORS), "one of " + ", ".join(SECTORS)),
-    ("matter", _not_matching(SLUG_RE), "a lowercase slug such as clearview-ai"),
+    ("country", partial(_not_matching, COUNTRY_RE), "an ISO 3166-1 alpha-2 code such as SE"),
+    ("currency", partial(_not_in, ISO_4217), "an ISO 4217 code such as SEK"),
+    ("status", partial(_not_in, STATUSES), "one of " + ", ".join(STATUSES)),
+    ("date_precision", partial(_not_in, PRECISIONS), "one of " + ", ".join(PRECISIONS)),
+    ("date_basis", partial(_not_in, DATE_BASES), "one of " + ", ".join(DATE_BASES)),
+    ("sector", partial(_not_in, SECTORS), "one of " + ", ".join(SECTORS)),
+    ("matter", partial(_not_matching, SLUG_RE), "a lowercase slug such as clearview-ai"),
     ("articles", _bad_articles, "article references separated by ';', such as 5(1)(a);6(1);13"),
 )
 
