@@ -16,6 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+#: ``make mutation`` runs the tests once per mutant with ``--hypothesis-profile mutation``
+#: (pyproject.toml, [tool.mutmut]): property tests then try a few examples, the same every run.
+settings.register_profile("mutation", derandomize=True, database=None)
+
+
+def examples(n: int) -> int:
+    """``n`` examples for a property test; 5 under the mutation profile."""
+    return 5 if settings.get_current_profile_name() == "mutation" else n
+
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]

@@ -17,6 +17,8 @@ from finestats import FineDataError, FinestatsError, load_fines
 from finestats.curation import validate_file
 from finestats.records import COLUMNS, EXTENDED, STATUSES, source_of
 
+from .conftest import examples
+
 
 def test_lifecycle_fixture_loads_typed(lifecycle_csv: Path) -> None:
     df = load_fines(lifecycle_csv)
@@ -325,7 +327,9 @@ _record = st.fixed_dictionaries(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(records=st.lists(_record, min_size=1, max_size=25), ids=st.data())
 def test_any_valid_file_loads_intact(tmp_path: Path, records: list[dict], ids) -> None:
@@ -379,7 +383,9 @@ def test_any_valid_file_loads_intact(tmp_path: Path, records: list[dict], ids) -
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.binary(max_size=400))
 def test_random_bytes_fail_cleanly(tmp_path: Path, data: bytes) -> None:
@@ -392,7 +398,9 @@ def test_random_bytes_fail_cleanly(tmp_path: Path, data: bytes) -> None:
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(200),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     cuts=st.lists(
