@@ -338,3 +338,465 @@ def test_complete_only_keeps_the_declared_scope(collection) -> None:
 def test_complete_only_without_coverage_is_an_error(fines: pd.DataFrame) -> None:
     with pytest.raises(UsageError, match="needs a coverage.csv"):
         totals(fines, complete_only=True)
+
+
+# --- Counting rules, step by step ------------------------------------------------------------
+
+
+def test_counted_rows_in_file_order_for_each_inclusion_flag(fines, edited_csv) -> None:
+    assert counted(fines)["fine_id"].tolist() == [
+        "ico-2020-alpha",
+        "imy-2021-beta",
+        "cnil-2021-gamma",
+        "cnil-2021-delta",
+        "cnil-2022-gamma-penalty",
+    ]
+    no_penalty = counted(fines, include_penalties=False)["fine_id"].tolist()
+    assert no_penalty == ["ico-2020-alpha", "imy-2021-beta", "cnil-2021-gamma", "cnil-2021-delta"]
+    # The 2019 notice is superseded by the 2020 fine: asking for provisional notices adds nothing.
+    assert counted(fines, include_provisional=True)["fine_id"].tolist()[0] == "ico-2020-alpha"
+    standalone = load_fines(edited_csv({(3, "supersedes"): ""}))
+    both = counted(standalone, include_provisional=True, include_penalties=False)
+    assert both["fine_id"].tolist() == [
+        "ico-2019-alpha-noi",
+        "ico-2020-alpha",
+        "imy-2021-beta",
+        "cnil-2021-gamma",
+        "cnil-2021-delta",
+    ]
+
+
+def test_a_provisional_notice_alone_is_selected_only_when_asked(edited_csv) -> None:
+    standalone = load_fines(edited_csv({(3, "supersedes"): ""}))
+    assert select(standalone, years=2019)["fine_id"].tolist() == []
+    got = select(standalone, years=2019, include_provisional=True)["fine_id"].tolist()
+    assert got == ["ico-2019-alpha-noi"]
+
+
+def test_effective_view_keeps_the_column_types(fines: pd.DataFrame) -> None:
+    eff = counted(fines, view="effective")
+    for col in ("status", "currency"):
+        assert eff[col].dtype == fines[col].dtype
+        assert list(eff[col].cat.categories) == list(fines[col].cat.categories)
+
+
+def _collection_with_events(tmp_path: Path, lifecycle_csv: Path, events: str) -> Path:
+    folder = tmp_path / "with-events"
+    folder.mkdir()
+    (folder / "fines.csv").write_bytes(lifecycle_csv.read_bytes())
+    (folder / "events.csv").write_text(EVENTS.splitlines()[0] + "\n" + events, encoding="utf-8")
+    return folder / "fines.csv"
+
+
+def test_a_set_aside_of_the_court_outcome_drops_the_decision(tmp_path, lifecycle_csv) -> None:
+    # The event names the court's reduction (a later record of Gamma's chain), not the decision.
+    path = _collection_with_events(
+        tmp_path,
+        lifecycle_csv,
+        "g-aside,cnil-2022-gamma-reduced,2022-09-01,Cour de cassation,set-aside,https://x.org/g,\n",
+    )
+    df = load_fines(path)
+    assert counted(df, view="effective")["fine_id"].tolist() == [
+        "ico-2020-alpha",
+        "imy-2021-beta",
+        "cnil-2022-gamma-penalty",
+    ]
+    # Before the set-aside, the reduced amount stood.
+    before = counted(df, view="effective", as_of="2022-08-31").set_index("fine_id")
+    assert before.loc["cnil-2021-gamma", "amount"] == 2_000_000
+
+
+def test_events_passed_to_counted_are_used_instead_of_the_file(collection, fines) -> None:
+    from finestats.events import events_for
+
+    aside_only = events_for(load_fines(collection(events=EVENTS))).iloc[[0]]
+    assert aside_only["event_id"].tolist() == ["alpha-aside"]
+    # lifecycle.csv has no events file beside it: only the events given count.
+    assert "ico-2020-alpha" in counted(fines, view="effective")["fine_id"].tolist()
+    got = counted(fines, view="effective", events=aside_only)["fine_id"].tolist()
+    assert got == ["imy-2021-beta", "cnil-2021-gamma", "cnil-2022-gamma-penalty"]
+
+
+# --- Filters ---------------------------------------------------------------------------------
+
+
+def test_year_ranges_check_the_start_year(fines: pd.DataFrame) -> None:
+    by_year = {
+        years: select(fines, years=years)["fine_id"].tolist()
+        for years in ("2020-2021", "2021-2022", "2022-2022", "2019-2020", "2023-2030")
+    }
+    assert by_year == {
+        "2020-2021": ["ico-2020-alpha", "imy-2021-beta", "cnil-2021-gamma", "cnil-2021-delta"],
+        "2021-2022": [
+            "imy-2021-beta",
+            "cnil-2021-gamma",
+            "cnil-2021-delta",
+            "cnil-2022-gamma-penalty",
+        ],
+        "2022-2022": ["cnil-2022-gamma-penalty"],
+        "2019-2020": ["ico-2020-alpha"],
+        "2023-2030": [],
+    }
+    with pytest.raises(UsageError, match="start year 2021 is after end year 2020"):
+        select(fines, years="2021-2020")
+
+
+def test_defendant_filter_with_regex_characters(edited_csv) -> None:
+    df = load_fines(edited_csv({(4, "defendant"): "A+B (UK)."}))
+    assert select(df, defendant="a+b (uk).")["fine_id"].tolist() == ["imy-2021-beta"]
+    assert select(df, defendant="+B (UK")["fine_id"].tolist() == ["imy-2021-beta"]
+    # As a regular expression "AB (UK)." would match nothing here; as text it is no defendant.
+    with pytest.raises(UsageError, match=r"^no defendant matches 'AB \(UK\)\.'$"):
+        select(df, defendant="AB (UK).")
+    # The defendant exists, but only in a record that does not count (the superseded notice).
+    only_notice = load_fines(edited_csv({(2, "defendant"): "A+B (UK)."}))
+    assert select(only_notice, defendant="A+B (UK).").empty
+
+
+def test_unknown_names_are_all_listed(fines: pd.DataFrame) -> None:
+    with pytest.raises(
+        UsageError, match=r"^unknown regulator XYZ, abc: known regulators are CNIL, ICO, IMY$"
+    ):
+        select(fines, regulators=["XYZ", "CNIL", "abc"])
+    with pytest.raises(UsageError) as err:
+        select(fines, sectors=["banking", "retail", "mining"])
+    assert str(err.value) == (
+        "unknown sector banking, mining: sectors are "
+        "tech-platforms, telecoms, energy, finance-insurance, health, public-sector, retail, "
+        "transport, hospitality, media, real-estate, marketing, education, other"
+    )
+
+
+def test_known_regulators_listed_and_matched_ignoring_case(edited_csv) -> None:
+    df = load_fines(edited_csv({(4, "regulator"): "aepd"}))
+    with pytest.raises(UsageError, match=r"known regulators are aepd, CNIL, ICO$"):
+        select(df, regulators=["XYZ"])
+    assert select(df, regulators=["AEPD", "ico"])["fine_id"].tolist() == [
+        "ico-2020-alpha",
+        "imy-2021-beta",
+    ]
+    assert totals(df, by="regulator")["regulator"].tolist() == ["aepd", "CNIL", "ICO"]
+
+
+def test_a_regulator_with_no_counted_fine_is_known(edited_csv) -> None:
+    # AEPD's only record is the superseded notice: no fines, but no error either.
+    df = load_fines(edited_csv({(2, "regulator"): "AEPD"}))
+    assert select(df, regulators=["AEPD"]).empty
+    assert select(df, countries=["SE", "GB"])["fine_id"].tolist() == [
+        "ico-2020-alpha",
+        "imy-2021-beta",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("articles", "article", "expected"),
+    [
+        ([None, "6(1)", None, "16;6"], "6", [False, True, False, True]),
+        ([None, None], "6", [False, False]),
+        (["5(1)(a)", None, "5"], "5(1)", [True, False, False]),
+    ],
+)
+def test_cites_article_with_missing_lists(articles, article, expected) -> None:
+    got = cites_article(pd.Series(articles, index=[10 * i for i in range(len(articles))]), article)
+    assert got.dtype == bool
+    assert got.tolist() == expected
+
+
+def test_complete_only_error_names_the_missing_file(fines: pd.DataFrame) -> None:
+    with pytest.raises(UsageError) as err:
+        select(fines, complete_only=True)
+    assert str(err.value) == (
+        "complete_only needs a coverage.csv beside the fines file; there is none"
+    )
+
+
+def test_defendant_filter_on_a_hand_built_frame_with_a_missing_name(fines) -> None:
+    df = fines.copy()
+    df["defendant"] = df["defendant"].astype(object)
+    df.loc[df["fine_id"] == "cnil-2021-delta", "defendant"] = None
+    got = select(df, defendant="GAMMA")["fine_id"].tolist()
+    assert got == ["cnil-2021-gamma", "cnil-2022-gamma-penalty"]
+
+
+# --- Totals: every key, sort order, metadata -------------------------------------------------
+
+EUR_BY_KEY = {
+    "regulator": [("CNIL", 3, 8_500_000), ("ICO", 1, ICO_EUR), ("IMY", 1, 1_000_000)],
+    "country": [("FR", 3, 8_500_000), ("GB", 1, ICO_EUR), ("SE", 1, 1_000_000)],
+    "year": [(2020, 1, ICO_EUR), (2021, 3, 9_000_000), (2022, 1, 500_000)],
+    "defendant": [
+        ("Alpha Airways", 1, ICO_EUR),
+        ("Beta AB", 1, 1_000_000),
+        ("Delta SAS", 1, 3_000_000),
+        ("Gamma SA", 2, 5_500_000),
+    ],
+    "matter": [("(none)", 4, 9_500_000), ("alpha-breach", 1, ICO_EUR)],
+    "sector": [
+        ("finance-insurance", 1, 3_000_000),
+        ("retail", 1, 1_000_000),
+        ("tech-platforms", 2, 5_500_000),
+        ("transport", 1, ICO_EUR),
+    ],
+    "currency": [("EUR", 3, 8_500_000), ("GBP", 1, ICO_EUR), ("SEK", 1, 1_000_000)],
+    "status": [("final", 4, 9_000_000 + ICO_EUR), ("penalty", 1, 500_000)],
+}
+
+
+@pytest.mark.parametrize("key", list(EUR_BY_KEY))
+def test_totals_by_every_key(fines: pd.DataFrame, key: str) -> None:
+    t = totals(fines, by=key)
+    assert list(t.columns) == [key, "n_fines", "total_eur", "median_eur", "max_eur"]
+    expected = EUR_BY_KEY[key]
+    assert t[key].tolist() == [k for k, _, _ in expected]
+    assert t["n_fines"].tolist() == [n for _, n, _ in expected]
+    assert t["n_fines"].dtype == "int64"
+    assert t["total_eur"].tolist() == pytest.approx([v for _, _, v in expected])
+    assert meta_of(t).what == f"totals by {key}"
+    assert meta_of(t).by == (key,)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # Keys equal but for case are separate groups, in the order the file first names them.
+        ({(4, "defendant"): "ALPHA AIRWAYS"}, ["Alpha Airways", "ALPHA AIRWAYS"]),
+        (
+            {(3, "defendant"): "ALPHA AIRWAYS", (4, "defendant"): "Alpha Airways"},
+            ["ALPHA AIRWAYS", "Alpha Airways"],
+        ),
+    ],
+)
+def test_keys_equal_but_for_case_keep_file_order(edited_csv, lines, expected) -> None:
+    df = load_fines(edited_csv(lines))
+    t = totals(df, by="defendant")
+    assert t["defendant"].tolist() == [*expected, "Delta SAS", "Gamma SA"]
+    assert t["n_fines"].tolist() == [1, 1, 1, 2]
+
+
+def test_many_keys_equal_but_for_case_keep_file_order(tmp_path, lifecycle_csv) -> None:
+    import csv
+    import io
+
+    header, *records = list(csv.reader(io.StringIO(lifecycle_csv.read_text(encoding="utf-8"))))
+    beta = records[2]
+    out = [header]
+    names = []
+    for i in range(30):
+        pair = [f"beta {i:02d}", f"BETA {i:02d}"]
+        if i % 3 == 0:
+            pair.reverse()
+        names += pair
+        for j, name in enumerate(pair):
+            row = list(beta)
+            row[header.index("fine_id")] = f"imy-2021-b{i:02d}{j}"
+            row[header.index("defendant")] = name
+            out.append(row)
+    # Listed in reverse: the file order within each pair is the reverse of `names`' pairs too.
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([out[0], *reversed(out[1:])])
+    path = tmp_path / "many.csv"
+    path.write_text(text.getvalue(), encoding="utf-8")
+    got = totals(load_fines(path), by="defendant")["defendant"].tolist()
+    expected = [n for i in range(30) for n in reversed(names[2 * i : 2 * i + 2])]
+    assert got == expected
+
+
+def _ecb_file(tmp_path: Path) -> Path:
+    """A tiny ECB-format rate file with round made-up figures (units per EUR)."""
+    path = tmp_path / "eurofxref-hist.csv"
+    path.write_text(
+        "Date,GBP,SEK,\n2022-07-01,0.86,10.5,\n2021-09-01,0.85,10.1,\n2021-06-01,0.85,10.1,\n"
+        "2021-02-11,0.85,10.0,\n2020-10-16,0.8,10.2,\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_totals_and_pivot_use_the_rates_passed(tmp_path, fines) -> None:
+    import hashlib
+
+    path = _ecb_file(tmp_path)
+    t = totals(fines, by="regulator", rates=path).set_index("regulator")
+    # ICO: GBP 20m at 0.8 = EUR 25m; IMY: SEK 10,086,800 at 10.0 = EUR 1,008,680.
+    assert t["total_eur"].to_dict() == pytest.approx(
+        {"CNIL": 8_500_000, "ICO": 25_000_000, "IMY": 1_008_680}
+    )
+    meta = meta_of(t)
+    assert meta.rate_source == f"file:{path}"
+    assert meta.rate_snapshot == "2022-07-01"
+    assert meta.rate_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    p = pivot(fines, "EUR", rates=path)
+    assert p.loc["ICO", "2020"] == pytest.approx(25_000_000)
+    assert p.loc["IMY", "2021"] == pytest.approx(1_008_680)
+    assert meta_of(p).rate_source == f"file:{path}"
+
+
+def test_totals_metadata_names_the_data_file(fines, lifecycle_csv) -> None:
+    import hashlib
+
+    meta = meta_of(totals(fines))
+    assert meta.what == "totals by regulator, year"
+    assert meta.by == ("regulator", "year")
+    assert meta.data_sha256 == hashlib.sha256(lifecycle_csv.read_bytes()).hexdigest()
+    assert meta.extra == {}
+    assert meta_of(totals(fines, by=("status", "currency"))).what == "totals by status, currency"
+
+
+def test_totals_in_real_terms(fines: pd.DataFrame) -> None:
+    t = totals(fines, real=2020)
+    assert list(t.columns) == [
+        "regulator",
+        "year",
+        "n_fines",
+        "total_eur",
+        "total_eur_real_2020",
+        "median_eur",
+        "max_eur",
+    ]
+    # Euro-area HICP (2015=100): 2020 105.06, 2021 107.78, 2022 116.82.
+    assert t["total_eur_real_2020"].tolist() == pytest.approx(
+        [8e6 * 105.06 / 107.78, 500_000 * 105.06 / 116.82, ICO_EUR, 1e6 * 105.06 / 107.78]
+    )
+    assert meta_of(t).extra == {
+        "price_index": (
+            "HICP (Eurostat, euro area, changing composition), 2015=100, annual averages"
+        ),
+        "real_base_year": 2020,
+    }
+
+
+@pytest.mark.parametrize(
+    ("by", "message"),
+    [
+        (["regulator", "regulator"], "by=['regulator', 'regulator']: expected each name once"),
+        (5, "by=5: expected a list of names"),
+        (
+            "",
+            "cannot group by nothing: expected some of regulator, country, year, defendant, "
+            "matter, sector, currency, status",
+        ),
+        (
+            "planet, regulator, moon",
+            "cannot group by planet, moon: expected some of regulator, country, year, "
+            "defendant, matter, sector, currency, status",
+        ),
+    ],
+)
+def test_bad_group_keys_are_named(fines, by, message: str) -> None:
+    with pytest.raises(UsageError) as err:
+        totals(fines, by=by)
+    assert str(err.value).startswith(message)
+
+
+# --- Pivot and headline ----------------------------------------------------------------------
+
+
+def test_pivot_passes_its_arguments_through(fines: pd.DataFrame) -> None:
+    sek = pivot(fines, "SEK")
+    assert sek.loc["IMY", "2021"] == 10_086_800
+    q = pivot(fines, query=Query(currency="SEK", years=(2021, 2021)))
+    assert list(q.columns) == ["2021", "Total"]
+    assert list(q.index) == ["CNIL", "IMY", "Total"]
+    assert q.loc["IMY", "2021"] == 10_086_800
+    late = pivot(fines, years="2022", by="country")  # `by` is pivot's rows and columns
+    assert list(late.columns) == ["2022", "Total"]
+    assert list(late.index) == ["CNIL", "Total"]
+    assert late.index.name == "regulator"
+    assert late.columns.name is None
+    assert meta_of(late).query.years == (2022, 2022)
+
+
+def test_pivot_sorts_like_totals_ignoring_case(edited_csv) -> None:
+    df = load_fines(edited_csv({(4, "defendant"): "alpha lowercase"}))
+    by_defendant = pivot(df, rows="defendant", columns="sector")
+    assert list(by_defendant.index) == [
+        "Alpha Airways",
+        "alpha lowercase",
+        "Delta SAS",
+        "Gamma SA",
+        "Total",
+    ]
+    assert by_defendant.index.name == "defendant"
+    assert list(by_defendant.columns) == [
+        "finance-insurance",
+        "retail",
+        "tech-platforms",
+        "transport",
+        "Total",
+    ]
+    wide = pivot(df, rows="year", columns="defendant")
+    assert list(wide.columns) == [
+        "Alpha Airways",
+        "alpha lowercase",
+        "Delta SAS",
+        "Gamma SA",
+        "Total",
+    ]
+    assert list(wide.index) == [2020, 2021, 2022, "Total"]
+    assert wide.loc[2021, "alpha lowercase"] == pytest.approx(1_000_000)
+    assert wide.loc[2020, "alpha lowercase"] == 0.0
+    assert (wide.dtypes == "float64").all()
+
+
+def test_pivot_and_headline_of_nothing(fines: pd.DataFrame) -> None:
+    empty = pivot(fines, years="1999")
+    assert list(empty.index) == ["Total"]
+    assert list(empty.columns) == ["Total"]
+    assert empty.loc["Total", "Total"] == 0.0
+    h = headline(totals(fines, years="1999"))
+    assert h["n_fines"] == 0
+    assert h["total"] == 0.0
+    assert h["max"] != h["max"]  # NaN: no largest fine
+
+
+def test_a_live_rate_source_is_described_as_live(tmp_path, fines) -> None:
+    from finestats.rates import read_ecb_file
+
+    class FileBacked:
+        """A rate source (like the live one) that serves one small ECB file."""
+
+        source = "test source"
+
+        def table_for(self, dates):
+            return read_ecb_file(_ecb_file(tmp_path))
+
+    t = totals(fines, by="regulator", rates=FileBacked())
+    assert t.set_index("regulator").loc["ICO", "total_eur"] == pytest.approx(25_000_000)
+    meta = meta_of(t)
+    assert (meta.rate_source, meta.rate_snapshot, meta.rate_sha256) == ("test source", "live", "")
+
+
+def test_filters_combine(fines: pd.DataFrame) -> None:
+    assert select(fines, regulators=["CNIL"], matter="alpha-breach").empty
+    assert select(fines, years=2020, matter="alpha-breach")["fine_id"].tolist() == [
+        "ico-2020-alpha"
+    ]
+    got = select(fines, regulators=["IMY", "ICO"], sectors=["tech-platforms", "retail"])
+    assert got["fine_id"].tolist() == ["imy-2021-beta"]
+    assert select(fines, defendant="alpha", sectors=["retail"]).empty
+
+
+def test_totals_of_a_hand_built_frame_name_no_file(fines: pd.DataFrame) -> None:
+    df = fines.copy()
+    df.attrs = {}
+    meta = meta_of(totals(df, by="regulator"))
+    assert (meta.data_path, meta.data_sha256) == (None, None)
+    assert meta.n_records == 5
+
+
+def test_defendant_article_and_scope_filters_combine_with_others(fines, collection) -> None:
+    assert select(fines, years=2022, defendant="gamma")["fine_id"].tolist() == [
+        "cnil-2022-gamma-penalty"
+    ]
+    assert select(fines, regulators=["IMY"], article="6")["fine_id"].tolist() == ["imy-2021-beta"]
+    scoped = load_fines(collection(coverage=COVERAGE))
+    got = select(scoped, regulators=["IMY"], complete_only=True)["fine_id"].tolist()
+    assert got == ["imy-2021-beta"]
+
+
+def test_a_matter_is_named_by_its_slug(fines: pd.DataFrame) -> None:
+    # Regulators match ignoring case; a matter is its lower-case slug, exactly.
+    with pytest.raises(
+        UsageError, match="^unknown matter Alpha-Breach: known matters are alpha-breach$"
+    ):
+        select(fines, matter="Alpha-Breach")

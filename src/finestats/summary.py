@@ -68,14 +68,14 @@ def counted(
     q = as_query(query, **settings)
     rows = df
     if q.as_of is not None:
-        rows = df[(df["decision_date"] <= pd.Timestamp(q.as_of)).to_numpy(bool)]
+        rows = df[(df["decision_date"] <= pd.Timestamp(q.as_of)).to_numpy()]
     status = rows["status"].astype(str)
     ids = rows["fine_id"].astype(str)
     superseded_by = _successors(rows)
     keep = status.eq("final") | (status.eq("penalty") & q.include_penalties)
     if q.include_provisional:
         keep |= status.eq("provisional") & ~ids.isin(superseded_by.index)
-    out = rows[keep.to_numpy(bool)].copy()
+    out = rows[keep.to_numpy()].copy()
     if q.view == "imposed":
         return out
     return _effective(
@@ -86,7 +86,7 @@ def counted(
 def _successors(rows: pd.DataFrame) -> pd.Series:
     """fine_id -> the fine_id of the record that supersedes it."""
     sup = rows["supersedes"]
-    has = sup.notna().to_numpy(bool)
+    has = sup.notna().to_numpy()
     return pd.Series(
         rows["fine_id"].astype(str).to_numpy()[has], index=sup.astype(str).to_numpy()[has]
     )
@@ -117,10 +117,10 @@ def _effective(
         if isinstance(rows[col].dtype, pd.CategoricalDtype):
             values = pd.Categorical(values, categories=rows[col].cat.categories)
         out[col] = values
-    keep = (out["status"].astype(str) != "annulled").to_numpy(bool)
+    keep = (out["status"].astype(str) != "annulled").to_numpy()
     if events is not None and len(events):
         if q.as_of is not None:
-            events = events[(events["date"] <= pd.Timestamp(q.as_of)).to_numpy(bool)]
+            events = events[(events["date"] <= pd.Timestamp(q.as_of)).to_numpy()]
         latest_date = pd.Series(
             by_id["decision_date"].reindex(latest.to_numpy()).to_numpy(), index=out.index
         )
@@ -136,7 +136,7 @@ def select(df: pd.DataFrame, query: Query | None = None, **settings: Any) -> pd.
     rows = counted(df, q)
     mask = np.ones(len(rows), dtype=bool)
     if q.years is not None:
-        mask &= rows["year"].between(*q.years).to_numpy(bool)
+        mask &= rows["year"].between(*q.years).to_numpy()
     mask &= _known_filter(df, rows, "regulator", q.regulators, casefold=True)
     mask &= _known_filter(df, rows, "country", q.countries)
     if q.matter:
@@ -147,21 +147,21 @@ def select(df: pd.DataFrame, query: Query | None = None, **settings: Any) -> pd.
             raise UsageError(
                 f"unknown sector {', '.join(unknown)}: sectors are " + ", ".join(SECTORS)
             )
-        mask &= rows["sector"].astype(str).isin(q.sectors).to_numpy(bool)
+        mask &= rows["sector"].astype(str).isin(q.sectors).to_numpy()
     if q.defendant:
-        if not df["defendant"].str.contains(q.defendant, case=False, regex=False).any():
+        if not _names_containing(df["defendant"], q.defendant).any():
             raise UsageError(f"no defendant matches {q.defendant!r}")
-        mask &= (
-            rows["defendant"]
-            .str.contains(q.defendant, case=False, regex=False)
-            .fillna(False)
-            .to_numpy(bool)
-        )
+        mask &= _names_containing(rows["defendant"], q.defendant)
     if q.article:
         mask &= cites_article(rows["articles"], q.article)
     if q.complete_only:
         mask &= complete_mask(df, rows)
     return rows[mask]
+
+
+def _names_containing(names: pd.Series, text: str) -> np.ndarray:
+    """Mask of the names that contain ``text`` ignoring case, as plain text (not a pattern)."""
+    return names.str.casefold().str.find(text.casefold()).ge(0).to_numpy()
 
 
 def _known_filter(
@@ -174,12 +174,12 @@ def _known_filter(
     known = {fold(v): v for v in values}
     unknown = [w for w in wanted if fold(w) not in known]
     if unknown:
-        plural = {"country": "countries", "matter": "matters"}.get(col, col + "s")
+        plural = {"country": "countries"}.get(col, col + "s")
         raise UsageError(
             f"unknown {col} {', '.join(unknown)}: known {plural} are "
             + ", ".join(sorted(known.values(), key=str.casefold))
         )
-    return rows[col].astype(str).isin([known[fold(w)] for w in wanted]).to_numpy(bool)
+    return rows[col].astype(str).isin([known[fold(w)] for w in wanted]).to_numpy()
 
 
 def cites_article(articles: pd.Series, article: str) -> np.ndarray:
@@ -187,9 +187,9 @@ def cites_article(articles: pd.Series, article: str) -> np.ndarray:
     ``6(1)`` and ``6(1)(a)`` (each fine once), not ``16``; ``"5(1)(f)"`` matches that paragraph;
     a law prefix (``"LIL:82"``) must match too."""
     art = article.strip()
-    refs = articles.fillna("").astype(str).str.split(";").explode()
+    refs = articles.dropna().astype(str).str.split(";").explode()
     hit = (refs == art) | refs.str.startswith(art + "(")
-    return hit.groupby(level=0).any().reindex(articles.index, fill_value=False).to_numpy(bool)
+    return hit.groupby(level=0).any().reindex(articles.index, fill_value=False).to_numpy()
 
 
 def complete_mask(df: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
@@ -198,12 +198,12 @@ def complete_mask(df: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     cov = coverage_mod.coverage_for(df)
     if cov is None:
         raise UsageError("complete_only needs a coverage.csv beside the fines file; there is none")
-    decisions = df[df["fine_id"].isin(rows["fine_id"]).to_numpy(bool)]
-    eur = convert(decisions, "EUR")["amount_eur"].to_numpy()
+    decisions = df[df["fine_id"].isin(rows["fine_id"]).to_numpy()]
+    eur = convert(decisions)["amount_eur"].to_numpy()
     inside = pd.Series(
         coverage_mod.in_scope(decisions, cov, eur), index=decisions["fine_id"].to_numpy()
     )
-    return rows["fine_id"].map(inside).fillna(False).to_numpy(bool)
+    return rows["fine_id"].map(inside).eq(True).to_numpy()
 
 
 def totals(
@@ -230,10 +230,9 @@ def totals(
     conv = convert(rows, q.currency, on=q.on, at=q.at, rates=table_rates, real=q.real)
     cur = q.currency.lower()
     col = f"amount_{cur}"
-    groups = _group_frame(conv, keys).groupby(list(keys), observed=True, sort=False)
+    groups = _group_frame(conv, keys).groupby(list(keys), sort=False)
     out = groups[col].agg(["size", "sum", "median", "max"]).reset_index()
     out.columns = [*keys, "n_fines", f"total_{cur}", f"median_{cur}", f"max_{cur}"]
-    out["n_fines"] = out["n_fines"].astype("int64")
     if q.real is not None:
         real = f"{col}_real_{q.real}"
         sums = groups[real].sum().reset_index(drop=True)
@@ -256,11 +255,8 @@ def group_keys(by: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _group_frame(conv: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    out = conv.copy(deep=False)
-    for k in keys:
-        if k != "year":
-            out[k] = out[k].astype(str).where(out[k].notna(), NO_VALUE)
-    return out
+    labels = {k: conv[k].astype(str).where(conv[k].notna(), NO_VALUE) for k in keys if k != "year"}
+    return conv.assign(**labels)
 
 
 def _sort_key(s: pd.Series) -> pd.Series:
@@ -305,18 +301,17 @@ def pivot(
     **settings: Any,
 ) -> pd.DataFrame:
     """A wide ``rows`` x ``columns`` table of totals (default regulator x year) in the query's
-    currency, with a ``Total`` column and a ``Total`` row; cells with no fine are 0."""
+    currency, with a ``Total`` column and a ``Total`` row; cells with no fine are 0. Rows and
+    columns are sorted like :func:`totals` (ignoring case)."""
     settings.pop("by", None)
     tidy = totals(df, (rows, columns), currency, query=query, rates=rates, **settings)
     value = next(c for c in tidy.columns if str(c).startswith("total_"))
-    wide = tidy.pivot_table(
-        index=rows, columns=columns, values=value, aggfunc="sum", fill_value=0.0, sort=True
-    ).astype("float64")
+    # Rows and columns in the order of the totals: by key, ignoring case.
+    wide = tidy.pivot(index=rows, columns=columns, values=value).fillna(0.0)
+    wide = wide.sort_index(key=_sort_key).sort_index(axis=1, key=_sort_key)
     wide.columns = [str(c) for c in wide.columns]
     wide["Total"] = wide.sum(axis=1)
     wide.loc["Total"] = wide.sum(axis=0)
-    wide.index.name = rows
-    wide.columns.name = None
     wide.attrs = dict(tidy.attrs)
     return wide
 
@@ -327,5 +322,5 @@ def headline(table: pd.DataFrame) -> dict[str, float | int]:
     return {
         "n_fines": int(table["n_fines"].sum()),
         "total": float(table[f"total_{cur}"].sum()),
-        "max": float(table[f"max_{cur}"].max()) if len(table) else float("nan"),
+        "max": float(table[f"max_{cur}"].max()),  # NaN for a table without rows
     }
