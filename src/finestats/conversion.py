@@ -86,10 +86,12 @@ def convert(
     index does not cover, is a RatesError naming the fine_ids, never a nominal figure.
     """
     job = _Job.make(df, to, on, at, max_staleness_days)
-    table = _table(load_rates(rates), job)
+    source = load_rates(rates)
+    table = _table(source, job)
     if table is None:  # live source, nothing to fetch: no rows, or every row already failed
         job.problems.raise_if_any()
-        return _result(job, np.empty(0), np.empty(0, dtype=np.int64), "", np.zeros(0, bool))
+        empty = np.empty(0, dtype=np.int64)
+        return _result(job, np.empty(0), empty, source.source, np.zeros(0, bool))
     t = table.column(job.to)
     if t < 0:
         raise RatesError(
@@ -125,7 +127,6 @@ class _Job:
 
     df: pd.DataFrame
     to: str
-    on: str
     year_average: bool
     max_gap: int
     days: np.ndarray  # int64 epoch days, one per row
@@ -149,11 +150,11 @@ class _Job:
             )
         problems = _Problems(df)
         if at_day is not None:
-            days = np.full(len(df), (at_day - dt.date(1970, 1, 1)).days, dtype=np.int64)
+            days = np.full(len(df), (at_day - dt.date(1970, 1, 1)).days)
         else:
             days, nat = _row_days(df, on)
             problems.add(nat, f"{on} is missing (NaT); fill it or convert with another date column")
-        return cls(df, to.strip().upper(), on, year_average, int(max_gap), days, problems)
+        return cls(df, to.strip().upper(), year_average, int(max_gap), days, problems)
 
 
 def _row_days(df: pd.DataFrame, on: str) -> tuple[np.ndarray, np.ndarray]:
@@ -191,9 +192,9 @@ def _table(source: Any, job: _Job) -> RateTable | None:
 def _source_columns(job: _Job, table: RateTable) -> np.ndarray:
     """Each row's currency as a column index of the table (the target's where it is unknown or
     missing, after reporting the row)."""
-    codes, uniques = pd.factorize(job.df["currency"], use_na_sentinel=True)
+    codes, uniques = pd.factorize(job.df["currency"])
     uniq = [str(u) for u in uniques]
-    col_of = np.array([table.column(u) for u in uniq] + [-1], dtype=np.int64)
+    col_of = np.array([table.column(u) for u in uniq] + [-1])
     src = col_of[codes]  # codes == -1 (missing) picks the trailing -1
     job.problems.add(codes < 0, "currency is missing")
     for k, u in enumerate(uniq):
@@ -286,8 +287,7 @@ def _per_currency(
     """Report rows whose source (``mask_src``) or target (``mask_tgt``) currency failed, one
     reason per currency involved."""
     columns = table.currencies
-    involved = set(np.unique(src[mask_src]).tolist()) | ({t} if mask_tgt.any() else set())
-    for j in sorted(involved):
+    for j in sorted(set(src[mask_src].tolist()) | {t}):
         code = columns[j]
         mask = (mask_src & (src == j)) | (mask_tgt if j == t else False)
         job.problems.add(mask, message.format(code=code, span=spans[code]))
@@ -327,11 +327,7 @@ def _report_years(
         f"year outside the rate table ({first}..{table.snapshot_label}); {NEWER_FILE_HINT}",
     )
     columns = table.currencies
-    extra = [t] if (~covered_tgt).any() else []
-    failing = np.unique(
-        np.concatenate([src[~covered_src & in_range], np.array(extra, dtype=np.int64)])
-    )
-    for j in failing.astype(int):
+    for j in sorted(set(src[~covered_src].tolist()) | {t}):
         bad = (((src == j) & ~covered_src) | ((j == t) & ~covered_tgt)) & in_range
         years = np.unique(years_of(job.days[bad]))
         shown = ", ".join(str(y) for y in years[:10])
@@ -344,14 +340,11 @@ def _report_years(
 
 
 def _legacy_rows(job: _Job, table: RateTable, src: np.ndarray, t: int) -> np.ndarray:
-    """Rows converted with an irrevocable euro rate (a legacy currency after its adoption; for
-    the year-average, from the first year it is fully in the euro)."""
+    """Rows converted with an irrevocable euro rate: a legacy currency from its adoption day on.
+    Every adoption day is a 1 January, so for the year-average this is every row of the first
+    year fully in the euro and later ones."""
     adopt = table.adoption_days()
-    day = job.days
-    if job.year_average:
-        day = day.astype("datetime64[D]").astype("datetime64[Y]").astype("datetime64[D]")
-        day = day.astype(np.int64)
-    return (day >= adopt[src]) | (day >= adopt[t])
+    return (job.days >= adopt[src]) | (job.days >= adopt[t])
 
 
 def _result(
@@ -378,7 +371,7 @@ class _Problems:
         self._items: list[tuple[np.ndarray, str]] = []
 
     def add(self, mask: np.ndarray, reason: str) -> None:
-        mask = np.asarray(mask, dtype=bool) & ~self.mask  # each row reported once, first reason
+        mask = mask & ~self.mask  # each row reported once, first reason
         if mask.any():
             self._items.append((mask, reason))
             self.mask |= mask
