@@ -23,6 +23,8 @@ from finestats.errors import FinestatsError, RatesError, UsageError
 from finestats.rates import RateTable
 from finestats.snapshots import load_rates
 
+from .conftest import examples
+
 
 def fines(rows: list[tuple], index: list | None = None) -> pd.DataFrame:
     """Rows of (fine_id, amount, currency, decision_date[, announced_date])."""
@@ -356,7 +358,7 @@ def test_bad_arguments() -> None:
 FULL_HISTORY = ["EUR", "USD", "GBP", "SEK", "NOK", "DKK", "PLN", "CHF", "JPY", "CZK", "HUF"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     rows=st.lists(
         st.tuples(
