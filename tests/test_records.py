@@ -907,3 +907,41 @@ def test_an_all_empty_category_has_text_categories_like_the_others(tmp_path: Pat
     df = load_fines(records_csv(tmp_path, {"sector": ""}, {"sector": ""}))
     assert df["sector"].isna().all() and list(df["sector"].cat.categories) == []
     assert df["sector"].cat.categories.dtype == df["currency"].cat.categories.dtype == "str"
+
+
+# --- structured fields of whole-row and whole-file problems -------------------------------
+
+
+def _problems(path: Path) -> list:
+    with pytest.raises(FineDataError) as info:
+        load_fines(path)
+    return info.value.problems
+
+
+def test_a_blank_line_is_a_problem_of_the_whole_row(tmp_path: Path, lifecycle_csv: Path) -> None:
+    lines = lifecycle_csv.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "blank.csv"
+    path.write_text("\n".join([*lines[:3], "", *lines[3:]]) + "\n", encoding="utf-8")
+    [p] = _problems(path)
+    assert (p.file, p.line, p.column, p.value) == (str(path), 4, "", "")
+
+
+def test_a_file_without_records_is_a_problem_of_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text(",".join(COLUMNS) + "\n", encoding="utf-8")
+    [p] = _problems(path)
+    assert (p.file, p.line, p.column, p.value) == (str(path), 0, "", "")
+
+
+def test_two_empty_fine_ids_are_missing_values_not_duplicates(tmp_path: Path) -> None:
+    path = records_csv(tmp_path, {"fine_id": ""}, {}, {"fine_id": ""})
+    missing = "column 'fine_id' value '': expected a value (this column is required)"
+    assert only_problems(path) == [f"{path}:2: {missing}", f"{path}:4: {missing}"]
+
+
+def test_one_bad_fine_id_leaves_slugs_without_hyphens_alone(tmp_path: Path) -> None:
+    """A fine_id that is not a slug sends the check down its per-value path: the good ids
+    beside it, with and without hyphens, must still pass there."""
+    ids = ["alpha", "Beta 2", "a1-b2", "0"]
+    path = records_csv(tmp_path, *[{"fine_id": i} for i in ids])
+    assert only_problems(path) == [f"{path}:3: column 'fine_id' value 'Beta 2': {_SLUG}"]
