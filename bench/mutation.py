@@ -11,7 +11,10 @@ mutants, the killed, the survivors and the score, the surviving mutants with the
 equivalent mutants listed in ``bench/equivalent_mutants.txt`` (a survivor that cannot change
 behaviour, each with one line of reasoning). The score leaves equivalent mutants out:
 
-    score = killed / (mutants - equivalent)
+    score = (killed + timeout) / (mutants - equivalent)
+
+A mutant that makes the tests run past mutmut's time limit (``timeout``) changed behaviour
+observably, so it counts as detected.
 
 It exits 1 when a module scores below 90%, or when the equivalent list names a mutant that no
 longer exists or that the tests now kill (the list must be kept true).
@@ -36,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = Path(sys.executable).with_name("mutmut")
+WALL = ROOT / "mutants" / "wall-seconds.txt"  # the last full run's wall time, for --reuse
+DETECTED = ("killed", "timeout")
 EQUIVALENT = ROOT / "bench" / "equivalent_mutants.txt"
 TARGET = 0.90
 LINE = re.compile(r"^\s*(finestats\.(\w+)\.\S+): (.+)$")
@@ -99,20 +104,21 @@ def report(
     survivors: dict[str, list[str]] = defaultdict(list)
     for name, (module, status) in sorted(found.items()):
         by_module[module][status] += 1
-        if status != "killed" and name not in equiv:
+        if status not in DETECTED and name not in equiv:
             survivors[module].append(name)
-    stale = [n for n in equiv if n not in found or found[n][1] == "killed"]
+    stale = [n for n in equiv if n not in found or found[n][1] in DETECTED]
     rows, failing = [], []
     for module, counts in sorted(by_module.items()):
         total = sum(counts.values())
         n_equiv = sum(1 for n in equiv if n in found and found[n][0] == module and n not in stale)
-        score = counts["killed"] / (total - n_equiv) if total > n_equiv else 1.0
+        detected = counts["killed"] + counts["timeout"]
+        score = detected / (total - n_equiv) if total > n_equiv else 1.0
         if score < TARGET:
             failing.append(module)
-        other = total - counts["killed"] - counts["survived"]  # no tests, timeout, ...
+        other = total - detected - counts["survived"]  # no tests, suspicious, ...
         rows.append(
-            f"| {module} | {total} | {counts['killed']} | {counts['survived'] - n_equiv} "
-            f"| {other} | {n_equiv} | {score:.1%} |"
+            f"| {module} | {total} | {counts['killed']} | {counts['timeout']} "
+            f"| {counts['survived'] - n_equiv} | {other} | {n_equiv} | {score:.1%} |"
         )
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -120,11 +126,11 @@ def report(
         "",
         f"Run {when}" + (f", {seconds / 60:.1f} min wall time" if seconds else "") + ", "
         f"with `make mutation` (mutmut, `[tool.mutmut]` in pyproject.toml, "
-        f"{os.cpu_count()} parallel workers). Score = killed / (mutants - equivalent); "
-        f"target {TARGET:.0%} per module.",
+        f"{os.cpu_count()} parallel workers). Score = (killed + timeout) / (mutants - equivalent); "
+        f"target {TARGET:.0%} per module; a timeout counts as detected.",
         "",
-        "| module | mutants | killed | survived | no tests, timeout | equivalent | score |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| module | mutants | killed | timeout | survived | no tests | equivalent | score |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
         "## Surviving mutants",
@@ -155,7 +161,11 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "reports" / "mutation.md"))
     parser.add_argument("--reuse", action="store_true", help="report on the last run only")
     args = parser.parse_args()
-    seconds = None if args.reuse else run_mutmut()
+    if args.reuse:
+        seconds = float(WALL.read_text()) if WALL.is_file() else None
+    else:
+        seconds = run_mutmut()
+        WALL.write_text(f"{seconds:.1f}\n")
     text, bad = report(results(), equivalents(), seconds)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
