@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import os
+import types
+import warnings
+from pathlib import Path
+
 import pytest
 
 from finestats import FineDataError, load_fines
 from finestats.curation import blocked_hosts, validate_file
+from finestats.errors import FineDataWarning
+from finestats.records import COLUMNS
 
 
 def strict_messages(path) -> list[str]:
@@ -87,7 +97,8 @@ def test_recent_provisional_needs_no_note(edited_csv) -> None:
 
 def test_warns_above_one_billion_euro(edited_csv) -> None:
     path = edited_csv({(5, "amount"): "1200000000"})
-    _, warns = validate_file(path, strict=True)
+    with pytest.warns(FineDataWarning):
+        _, warns = validate_file(path, strict=True)
     assert [(w.line, w.column) for w in warns] == [(5, "amount")]
     assert str(warns[0]).endswith("EUR 1.20bn, above EUR 1bn: check it is real, not an extra zero")
     _, none = validate_file(edited_csv({(5, "amount"): "1000000000"}), strict=True)
@@ -105,17 +116,6 @@ def test_block_list_is_valid_and_covers_subdomains(tmp_path) -> None:
 
 
 # --- small files built record by record ----------------------------------------------------
-
-import csv  # noqa: E402
-import datetime as dt  # noqa: E402
-import io  # noqa: E402
-import os  # noqa: E402
-import types  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from finestats.errors import FineDataWarning  # noqa: E402
-from finestats.records import COLUMNS  # noqa: E402
 
 _BASE = {
     "regulator": "IMY",
