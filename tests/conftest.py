@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from finestats.records import COLUMNS
+
 #: ``make mutation`` runs the tests once per mutant with ``--hypothesis-profile mutation``
 #: (pyproject.toml, [tool.mutmut]): property tests then try a few examples, the same every run.
 settings.register_profile("mutation", derandomize=True, database=None)
@@ -175,3 +177,40 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         pytest.skip(SKIP_REASON)
     with launch(tmp_path_factory.mktemp("chromium-profile")) as port:
         yield port
+
+
+#: One valid record, the base of :func:`records_csv`.
+RECORD = {
+    "regulator": "IMY",
+    "regulator_name": "Integritetsskyddsmyndigheten",
+    "country": "SE",
+    "defendant": "Base AB",
+    "matter": "",
+    "decision_date": "2021-02-11",
+    "date_basis": "decision",
+    "date_precision": "day",
+    "announced_date": "",
+    "amount": "1000",
+    "currency": "SEK",
+    "status": "final",
+    "supersedes": "",
+    "law": "GDPR",
+    "articles": "6(1)",
+    "sector": "retail",
+    "source_url": "https://example.org/base",
+    "notes": "",
+}
+
+
+def records_csv(tmp_path: Path, *records: dict[str, str], name: str = "fines.csv") -> Path:
+    """A fines file of one row per dict (the base record with those cells changed); row i has
+    fine_id imy-2021-r{i} and defendant Defendant {i} unless the dict says otherwise."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for i, changes in enumerate(records):
+        row = {**RECORD, "fine_id": f"imy-2021-r{i}", "defendant": f"Defendant {i}", **changes}
+        w.writerow([row[c] for c in COLUMNS])
+    path = tmp_path / name
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path

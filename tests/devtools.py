@@ -140,12 +140,17 @@ def launch(profile: Path, size: tuple[int, int] = (1280, 900)) -> Iterator[int]:
             time.sleep(0.05)
         yield int(port_file.read_text().split()[0])
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=10)
+
+
+def stop(proc: subprocess.Popen, timeout: float) -> None:
+    """Terminate a server process; kill it if it has not exited within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextmanager

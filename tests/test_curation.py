@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import os
 import types
 import warnings
@@ -15,7 +13,8 @@ import pytest
 from finestats import FineDataError, load_fines
 from finestats.curation import blocked_hosts, validate_file
 from finestats.errors import FineDataWarning
-from finestats.records import COLUMNS
+
+from .conftest import records_csv
 
 
 def strict_messages(path) -> list[str]:
@@ -116,41 +115,6 @@ def test_block_list_is_valid_and_covers_subdomains(tmp_path) -> None:
 
 
 # --- small files built record by record ----------------------------------------------------
-
-_BASE = {
-    "regulator": "IMY",
-    "regulator_name": "Integritetsskyddsmyndigheten",
-    "country": "SE",
-    "defendant": "Base AB",
-    "matter": "",
-    "decision_date": "2021-02-11",
-    "date_basis": "decision",
-    "date_precision": "day",
-    "announced_date": "",
-    "amount": "1000",
-    "currency": "SEK",
-    "status": "final",
-    "supersedes": "",
-    "law": "GDPR",
-    "articles": "6(1)",
-    "sector": "retail",
-    "source_url": "https://example.org/base",
-    "notes": "",
-}
-
-
-def records_csv(tmp_path: Path, *records: dict[str, str], name: str = "fines.csv") -> Path:
-    """A fines file of one row per dict (the base record with those cells changed); row i has
-    fine_id imy-2021-r{i} and defendant Defendant {i} unless the dict says otherwise."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(COLUMNS)
-    for i, changes in enumerate(records):
-        row = {**_BASE, "fine_id": f"imy-2021-r{i}", "defendant": f"Defendant {i}", **changes}
-        w.writerow([row[c] for c in COLUMNS])
-    path = tmp_path / name
-    path.write_text(out.getvalue(), encoding="utf-8")
-    return path
 
 
 def test_base_records_pass_strict(tmp_path: Path) -> None:

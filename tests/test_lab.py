@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from .conftest import NOTEBOOKS, REPO
-from .devtools import DevTools, new_tab
+from .devtools import DevTools, new_tab, stop
 
 pytestmark = pytest.mark.slow
 
@@ -99,12 +99,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 time.sleep(0.2)
         yield Lab(url, token, root, state)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=20)
 
 
 def _open(tab: DevTools, lab: Lab, name: str, timeout: float = 60) -> str:

@@ -18,7 +18,7 @@ from finestats.curation import validate_file
 from finestats.errors import FineDataWarning
 from finestats.records import COLUMNS, EXTENDED, STATUSES, source_of
 
-from .conftest import examples
+from .conftest import RECORD, examples, records_csv
 
 
 def test_lifecycle_fixture_loads_typed(lifecycle_csv: Path) -> None:
@@ -429,41 +429,6 @@ def test_mutated_fixture_loads_intact_or_fails_cleanly(
 
 # --- small files built record by record ----------------------------------------------------
 
-_BASE = {
-    "fine_id": "imy-2021-base",
-    "regulator": "IMY",
-    "regulator_name": "Integritetsskyddsmyndigheten",
-    "country": "SE",
-    "defendant": "Base AB",
-    "matter": "",
-    "decision_date": "2021-02-11",
-    "date_basis": "decision",
-    "date_precision": "day",
-    "announced_date": "",
-    "amount": "1000",
-    "currency": "SEK",
-    "status": "final",
-    "supersedes": "",
-    "law": "GDPR",
-    "articles": "6(1)",
-    "sector": "retail",
-    "source_url": "https://example.org/base",
-    "notes": "",
-}
-
-
-def records_csv(tmp_path: Path, *records: dict[str, str], name: str = "fines.csv") -> Path:
-    """A fines file of one row per dict (each the base record with those cells changed)."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(COLUMNS)
-    for i, changes in enumerate(records):
-        row = {**_BASE, "fine_id": f"imy-2021-r{i}", **changes}
-        w.writerow([row[c] for c in COLUMNS])
-    path = tmp_path / name
-    path.write_text(out.getvalue(), encoding="utf-8")
-    return path
-
 
 def only_problems(path: Path) -> list[str]:
     """Every problem of a file that must not load, as ``FILE:LINE: column ...`` text."""
@@ -849,8 +814,8 @@ def test_optional_and_extended_columns_may_be_empty(tmp_path: Path) -> None:
     assert df.loc[1, "matter"] == "beta-case" and df.loc[1, "notes"] == "a note"
     assert df.loc[1, "articles"] == "6(1)"
     for col in ("sector", "date_basis"):
-        assert pd.isna(df.loc[0, col]) and df[col].astype(str).tolist()[1] == _BASE[col]
-        assert list(df[col].cat.categories) == [_BASE[col]]
+        assert pd.isna(df.loc[0, col]) and df[col].astype(str).tolist()[1] == RECORD[col]
+        assert list(df[col].cat.categories) == [RECORD[col]]
     assert pd.isna(df.loc[0, "announced_date"])
 
 
