@@ -14,8 +14,10 @@ jupyter_client is imported inside the functions (it is only needed to build a re
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ def kernel_manager_class(log_path: Path) -> type:
     from jupyter_client.manager import AsyncKernelManager
 
     spec = KernelSpec(
-        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        argv=[sys.executable, "-m", "finestats.kernels", "-f", "{connection_file}"],
         display_name=DISPLAY_NAME,
         language="python",
         name=KERNEL_NAME,
@@ -78,6 +80,7 @@ class KernelLanes:
             km = kernel_manager_class(self._log_dir / f"kernel-{n}.log")(kernel_name=KERNEL_NAME)
             self._all.append(km)
         run_sync(km.start_kernel)(cwd=str(self._cwd))
+        record_kernel(self._log_dir, km)
         return km
 
     def kernel(self) -> Any:
@@ -118,3 +121,84 @@ async def _reset(km: Any) -> None:
             raise RuntimeError(f"could not reset the kernel: {reply['content']}")
     finally:
         kc.stop_channels()
+
+
+#: The file, in a report's log folder, that lists the process ids of the kernels it started.
+KERNEL_PIDS = "kernels.pid"
+#: How often a kernel checks that the report that started it still runs (seconds).
+PARENT_POLL = 0.02
+
+
+def record_kernel(log_dir: Path, km: Any) -> None:
+    """Append the kernel's process id to the log folder's :data:`KERNEL_PIDS`, so that a later
+    run can stop the kernels of a report that was killed before it could."""
+    pid = getattr(getattr(km, "provisioner", None), "pid", None)
+    if pid:
+        with open(log_dir / KERNEL_PIDS, "a", encoding="ascii") as fh:
+            fh.write(f"{pid}\n")
+
+
+def stop_orphans(log_dir: Path, report_pid: int, timeout: float = 5.0) -> None:
+    """Stop the kernels listed in a killed report's log folder that still run: only processes
+    started by that report (their environment names it as the parent), then wait for them."""
+    try:
+        pids = [int(x) for x in (log_dir / KERNEL_PIDS).read_text().split() if x.isdigit()]
+    except OSError:
+        return
+    mine = [p for p in pids if _started_by(p, report_pid)]
+    for pid in mine:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    deadline = time.monotonic() + timeout
+    while any(_running(p) for p in mine) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _started_by(pid: int, parent: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            env = fh.read().split(b"\0")
+    except OSError:
+        return False
+    return f"JPY_PARENT_PID={parent}".encode() in env
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a kernel: exit at once when the report that started it is gone (killed), instead of
+    ipykernel's own check once a second, so that no kernel outlives its report."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="finestats-parent-watch", daemon=True).start()
+
+
+def main() -> None:
+    """``python -m finestats.kernels -f CONNECTION_FILE``: an IPython kernel that dies with the
+    report that started it (what ``ipykernel_launcher`` runs, plus the parent watch)."""
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]  # as ipykernel_launcher: the notebooks' folder is not a package path
+    parent = int(os.environ.get("JPY_PARENT_PID") or 0)
+    if parent:
+        if os.getppid() != parent:
+            os._exit(1)  # the report died while this kernel was starting
+        _exit_with_parent(parent)
+    from ipykernel.kernelapp import launch_new_instance
+
+    launch_new_instance()
+
+
+if __name__ == "__main__":
+    main()

@@ -36,7 +36,7 @@ import pandas as pd
 from finestats import changes, pages, paths
 from finestats.errors import ReportError, UsageError
 from finestats.fileio import ensure_dir, os_error, write_json
-from finestats.kernels import KERNEL_NAME, KernelLanes
+from finestats.kernels import KERNEL_NAME, KernelLanes, stop_orphans
 from finestats.notebook import check_parameters
 from finestats.records import source_of
 
@@ -196,13 +196,29 @@ def _check_args(cur: str, params: dict[str, Any], first: set[str]) -> dict[str, 
 
 
 def _clean_leftovers(out_dir: Path) -> None:
-    """Remove build and log folders of runs whose process is gone (killed runs)."""
+    """Remove build and log folders of runs whose process is gone (killed runs), after stopping
+    any kernel such a run left behind (kernels would otherwise keep writing into its folder)."""
+    dead = []
     for p in out_dir.glob(".[bl][uo][ig][ls]*-*"):
-        m = re.match(r"\.(?:build|logs)-.+-(\d+)-[^-]+$", p.name)
-        if p.is_dir() and m and not _alive(int(m.group(1))):
-            shutil.rmtree(p, ignore_errors=True)
+        m = re.match(r"\.(build|logs)-.+-(\d+)-[^-]+$", p.name)
+        if p.is_dir() and m and not _alive(int(m.group(2))):
+            dead.append((m.group(1), int(m.group(2)), p))
+    for kind, pid, p in sorted(dead, key=lambda t: t[0] != "logs"):  # kernels first
+        if kind == "logs":
+            stop_orphans(p, pid)
+    for _, _, p in dead:
+        _remove_tree(p)
     for p in out_dir.glob(f".{LATEST}.*"):  # a link made but not yet flipped
         p.unlink(missing_ok=True)
+
+
+def _remove_tree(path: Path, attempts: int = 50) -> None:
+    """``rmtree`` that retries while a dying process still adds files (each try is short)."""
+    for _ in range(attempts):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.02)
 
 
 def _alive(pid: int) -> bool:
