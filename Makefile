@@ -9,7 +9,7 @@ OUT    ?= reports
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint format data report lab strip mutation bench clean
+.PHONY: help venv test test-fast lint format data report lab strip notebooks mutation bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +34,9 @@ test: lint  ## lint, validate the shipped data strictly, run every test
 	$(BIN)/finestats validate --strict
 	$(BIN)/python -m pytest
 
+test-fast: $(STAMP)  ## the inner loop: every test but the notebook and browser ones (-m "not slow")
+	$(BIN)/python -m pytest -m "not slow"
+
 data: $(STAMP)  ## regenerate data/processed/ and the counts in data/README.md from data/raw/
 	$(BIN)/finestats make-data --out data/processed --readme data/README.md
 
@@ -44,7 +47,10 @@ lab: $(STAMP)  ## start JupyterLab on the notebooks, with the project's kernel
 	$(BIN)/jupyter lab --config=jupyter_server_config.py $(LAB_ROOT) notebooks/
 
 strip: $(STAMP)  ## remove outputs and execution counts from the notebooks (before committing)
-	$(BIN)/python -m finestats.notebook strip notebooks/*.ipynb
+	$(BIN)/python -m finestats.jupyter strip notebooks/*.ipynb
+
+notebooks: $(STAMP)  ## regenerate every notebook's parameters cell from the settings' declarations
+	$(BIN)/python -m finestats.jupyter params notebooks/*.ipynb
 
 mutation: $(STAMP)  ## mutation testing of the core modules (slow; writes reports/mutation.md)
 	$(BIN)/python bench/mutation.py

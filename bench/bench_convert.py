@@ -19,7 +19,7 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from finestats import convert, load_rates, snapshots
+from finestats import convert, ecb, load_rates, rates, snapshots
 
 CURRENCIES = ["EUR", "USD", "GBP", "SEK", "NOK", "DKK", "PLN", "CHF", "JPY", "CZK", "HUF"]
 N_CC = 100_000
@@ -53,7 +53,8 @@ def main(n: int = 1_000_000) -> None:
     print(f"pandas {pd.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}")
 
     snapshots.bundled_snapshot.cache_clear()
-    snapshots._read_path.cache_clear()
+    ecb._read_cached.cache_clear()
+    rates._table_cached.cache_clear()
     t = time.perf_counter()
     table = load_rates()
     t_load = time.perf_counter() - t

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from finestats import paths
-from finestats.kernels import KERNEL_NAME, kernel_manager_class
+from finestats.jupyter import KERNEL_NAME, kernel_manager_class
 from finestats.report import _notebooks, build_report
 
 EMPTY = {
@@ -62,7 +62,7 @@ def run_empty(n: int, work: Path) -> float:
             request_save_on_cell_execute=False,
             log_output=False,
             cwd=str(work),
-            kernel_manager_class=kernel_manager_class(work / "kernel.log"),
+            kernel_manager_class=kernel_manager_class(),
         )
     return time.perf_counter() - t0
 

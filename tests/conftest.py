@@ -19,6 +19,7 @@ import pytest
 from hypothesis import settings
 
 from finestats.records import COLUMNS
+from finestats.schema import FINES, example_row
 
 #: ``make mutation`` runs the tests once per mutant with ``--hypothesis-profile mutation``
 #: (pyproject.toml, [tool.mutmut]): property tests then try a few examples, the same every run.
@@ -179,27 +180,8 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         yield port
 
 
-#: One valid record, the base of :func:`records_csv`.
-RECORD = {
-    "regulator": "IMY",
-    "regulator_name": "Integritetsskyddsmyndigheten",
-    "country": "SE",
-    "defendant": "Base AB",
-    "matter": "",
-    "decision_date": "2021-02-11",
-    "date_basis": "decision",
-    "date_precision": "day",
-    "announced_date": "",
-    "amount": "1000",
-    "currency": "SEK",
-    "status": "final",
-    "supersedes": "",
-    "law": "GDPR",
-    "articles": "6(1)",
-    "sector": "retail",
-    "source_url": "https://example.org/base",
-    "notes": "",
-}
+#: One valid record, the base of :func:`records_csv`: every column's declared example.
+RECORD = example_row(FINES)
 
 
 def records_csv(tmp_path: Path, *records: dict[str, str], name: str = "fines.csv") -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from finestats import load_fines
+from finestats import load, load_fines
 from finestats.analyses import (
     articles_cited,
     conversion_audit,
@@ -35,7 +35,7 @@ from finestats.analyses import (
 )
 from finestats.errors import UsageError
 from finestats.query import Query, meta_of
-from finestats.summary import totals
+from finestats.totals import totals
 
 ICO_EUR = 20_000_000 / 0.90915
 SEK_2021_AVERAGE = (129 * 8 + 132 * 12) / 261  # 129 weekdays Jan-Jun at 8, 132 Jul-Dec at 12
@@ -376,7 +376,7 @@ def test_matter_decisions_events_and_timeline(collection) -> None:
         "event_id,fine_id,date,court,outcome,source_url,notes\n"
         "e1,ico-2020-alpha,2021-03-01,Tribunal,set-aside,https://x.org,\n"
     )
-    df = load_fines(collection(events=events))
+    df = load(collection(events=events))
     d = matter_decisions(df, Query(matter="alpha-breach"))
     assert d["fine_id"].tolist() == ["ico-2019-alpha-noi", "ico-2020-alpha"]
     assert d["status"].tolist() == ["provisional", "final"]  # every status, nothing totalled
@@ -389,7 +389,7 @@ def test_matter_decisions_events_and_timeline(collection) -> None:
     assert (
         matter_decisions(df, Query(defendant="gamma"))["fine_id"].tolist()[0] == "cnil-2021-gamma"
     )
-    with pytest.raises(UsageError, match="unknown matter 'nope'"):
+    with pytest.raises(UsageError, match="unknown matter nope"):
         matter_decisions(df, Query(matter="nope"))
 
 
@@ -496,7 +496,7 @@ def test_matter_decisions_within_the_year_and_regulator_filters(fines) -> None:
 def test_matter_decisions_errors(edited_csv) -> None:
     df = load_fines(edited_csv({(4, "matter"): "beta-case", (9, "matter"): "aardvark"}))
     known = "known matters are aardvark, alpha-breach, beta-case"
-    with pytest.raises(UsageError, match=f"^unknown matter 'nope': {known}$"):
+    with pytest.raises(UsageError, match=f"^unknown matter nope: {known}$"):
         matter_decisions(df, Query(matter="nope"))
     assert matter_decisions(df, Query(matter="aardvark"))["fine_id"].tolist() == [
         "cnil-2022-gamma-penalty"
@@ -519,7 +519,7 @@ e-same-day,ico-2019-alpha-noi,2020-10-16,High Court,upheld,https://x.org/5,
 
 
 def test_matter_events_in_date_order(collection) -> None:
-    df = load_fines(collection(events=EVENTS))
+    df = load(collection(events=EVENTS))
     d = matter_decisions(df, Query(matter="alpha-breach"))
     ev = matter_events(df, d)
     assert list(ev.columns) == [
@@ -565,16 +565,16 @@ def test_matter_events_without_events(fines, collection) -> None:
     d = matter_decisions(fines, Query(matter="alpha-breach"))
     none = matter_events(fines, d)  # no events.csv
     assert list(none.columns) == cols and none.empty
-    header_only = load_fines(collection(events=EVENTS.splitlines()[0] + "\n"))
+    header_only = load(collection(events=EVENTS.splitlines()[0] + "\n"))
     empty = matter_events(header_only, d)
     assert list(empty.columns) == cols and empty.empty
-    other = load_fines(collection(events=EVENTS))
+    other = load(collection(events=EVENTS))
     beta = matter_events(other, matter_decisions(other, Query(defendant="Beta")))
     assert list(beta.columns) == cols and beta.empty
 
 
 def test_timeline_table(collection) -> None:
-    df = load_fines(collection(events=EVENTS))
+    df = load(collection(events=EVENTS))
     d = matter_decisions(df, Query(matter="alpha-breach"))
     t = timeline_table(d, matter_events(df, d))
     assert list(t.columns) == [
@@ -669,6 +669,9 @@ def test_headline_figures_every_field(fines, rates_file) -> None:
             "currency": "GBP",
         },
         "scope": "No declared scope: the records are a sample.",
+        "filters": "decided 2020-2021; regulators ICO, IMY",
+        "n_records": 8,
+        "n_counted": 5,
     }
 
 
@@ -711,14 +714,15 @@ def test_articles_cited_counts_each_fine_once_per_article(fines) -> None:
 def test_articles_cited_order_and_spelling(edited_csv) -> None:
     df = load_fines(edited_csv({(4, "articles"): "6(1);13;12;6", (9, "articles"): ""}))
     t = articles_cited(df, Query())
-    assert list(t.columns) == ["article", "n_fines", "total_eur"]
+    assert list(t.columns) == ["article", "n_fines", "n_summary", "total_eur"]
+    assert t["n_summary"].tolist() == [0] * 7  # the fixture's articles are read in decisions
     assert t["article"].tolist() == ["5", "6", "32", "LIL:82", "16", "12", "13"]
     assert t["n_fines"].tolist() == [2, 2, 1, 1, 1, 1, 1]
     assert t["total_eur"].tolist() == pytest.approx(
         [ICO_EUR + 3e6, 6e6, ICO_EUR, 5e6, 3e6, 1e6, 1e6]
     )
     assert list(t.index) == list(range(7))
-    assert meta_of(t).what == "articles cited by the counted fines"
+    assert meta_of(t).what == "articles cited by the counted fines (each fine once per article)"
     # a frame built by hand, with spaces and an empty reference: the same table
     spaced = df.copy()
     spaced.loc[spaced["fine_id"] == "imy-2021-beta", "articles"] = " 6(1) ;13 ; 12;6;"
@@ -727,7 +731,7 @@ def test_articles_cited_order_and_spelling(edited_csv) -> None:
 
 def test_articles_cited_with_the_rates_given(fines, rates_file) -> None:
     t = articles_cited(fines, Query(currency="GBP", regulators=("ICO",)), rates=rates_file)
-    assert t.values.tolist() == [["32", 1, 20e6], ["5", 1, 20e6]]  # a tie: by article
+    assert t.values.tolist() == [["32", 1, 0, 20e6], ["5", 1, 0, 20e6]]  # a tie: by article
     sek = articles_cited(fines, Query(currency="SEK", regulators=("IMY",)), rates=rates_file)
     assert sek["total_sek"].tolist() == [10_086_800, 10_086_800]
     assert meta_of(sek).rate_snapshot == "2024-12-31"
@@ -739,10 +743,11 @@ def test_nominal_and_real(fines) -> None:
     assert wide.index.name == "year" and wide.index.tolist() == [2020, 2021, 2022]
     assert wide["nominal (EUR of each year)"].tolist() == pytest.approx([ICO_EUR, 9e6, 5e5])
     assert wide.loc[2022, "in 2024 prices"] == pytest.approx(500_000 * 126.07 / 116.82)
-    message = "^nominal_and_real needs totals computed with real=YEAR$"
-    with pytest.raises(UsageError, match=message):
-        nominal_and_real(totals(fines, "year"))
-    with pytest.raises(UsageError, match=message):
+    # Without real (a currency without a price index): the nominal column alone, so that the
+    # notebook still draws the nominal totals and says why there are no constant prices.
+    nominal = nominal_and_real(totals(fines, "year"))
+    assert list(nominal.columns) == ["nominal (EUR of each year)"]
+    with pytest.raises(UsageError, match="^nominal_and_real needs a totals table"):
         nominal_and_real(pd.DataFrame({"year": [2020], "total_eur": [1.0]}))
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import finestats
-from finestats.summary import totals
+from finestats.totals import totals
 
 from .conftest import SHIPPED, CliRun, run_cli, run_subprocess
 
@@ -101,7 +101,11 @@ def test_summary_table_default() -> None:
             {"on": "announced_date", "defendant": "Clearview"},
         ),
         (["--at", "2024-12-31"], {"at": "2024-12-31"}),
-        (["--at", "year-average"], {"at": "year-average"}),
+        # 2026 is not over: its year-average is refused, so these years are complete ones
+        (
+            ["--at", "year-average", "--years", "2019-2025"],
+            {"at": "year-average", "years": "2019-2025"},
+        ),
         (
             ["--view", "effective", "--as-of", "2024-12-31"],
             {"view": "effective", "as_of": "2024-12-31"},
@@ -163,7 +167,7 @@ def test_summary_with_rates_file(tmp_path: Path, lifecycle_csv: Path) -> None:
         (["--at", "-1"], "at='-1': expected a date"),
         (["--years", "99999999999999999999"], "expected a year such as 2021"),
         (["--by", "regulator,regulator"], "each name once"),
-        (["--as-of", "2024-12-31"], "as_of applies to the effective view"),
+        (["--as-of", "2024-12-31"], "--as-of applies to the effective view: add --view effective"),
         (["--real", "2030"], "base year 2030 is outside the EUR price index"),
         (["--real", "1e10"], "real='1e10': expected a year"),
         (["--matter", "nope"], "unknown matter nope: known matters are"),

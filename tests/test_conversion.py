@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 
 from finestats.conversion import convert
 from finestats.errors import FinestatsError, RatesError, UsageError
-from finestats.rates import RateTable
-from finestats.snapshots import load_rates
+from finestats.rates import RateTable, load_rates
 
 from .conftest import examples
 
@@ -1019,14 +1018,18 @@ def test_at_must_be_a_date() -> None:
     assert out["fx_date"].iloc[0] == pd.Timestamp("2021-02-12")
 
 
-def test_object_amounts_with_pd_na_give_float64() -> None:
+def test_object_amounts_give_float64_and_a_missing_amount_is_named() -> None:
     df = fines([("A", 1.0, "SEK", "2021-02-11"), ("B", 1.0, "SEK", "2021-02-11")])
-    df["amount"] = pd.Series([100, pd.NA], dtype=object)
+    df["amount"] = pd.Series([100, 200], dtype=object)
     out = convert(df, "USD")
     assert out["amount_usd"].dtype == "float64"
     assert out["amount_usd"].iloc[0] == 100 * (1.2147 / 10.0868)
-    assert np.isnan(out["amount_usd"].iloc[1])
     assert df["amount"].dtype == object  # the input is left alone
+    # A missing amount would vanish from a total: it is an error naming the fine (it used to be
+    # converted to NaN, and totals then dropped it).
+    df["amount"] = pd.Series([100, pd.NA], dtype=object)
+    with pytest.raises(RatesError, match="amount is missing \\(NaN\\): fine_id B"):
+        convert(df, "USD")
 
 
 LEGACY_RATES = [

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from finestats import FineDataError, load_fines
-from finestats.collection import coverage_table
+from finestats import FineDataError, load
 from finestats.conversion import convert
-from finestats.coverage import coverage_for, in_scope, load_coverage, scope_text
+from finestats.coverage import coverage_table, in_scope, load_coverage, scope_text
 
 HEADER = (
     "regulator,regulator_name,country,period_start,period_end,threshold_eur,laws,last_checked,"
@@ -23,8 +22,8 @@ ROWS = (
 
 
 def test_in_scope_checks_regulator_period_law_and_threshold(collection) -> None:
-    df = load_fines(collection(coverage=HEADER + ROWS))
-    cov = coverage_for(df)
+    data = load(collection(coverage=HEADER + ROWS))
+    df, cov = data.fines, data.coverage
     eur = convert(df, "EUR")["amount_eur"].to_numpy()
     inside = dict(zip(df["fine_id"], in_scope(df, cov, eur), strict=True))
     assert inside == {
@@ -41,21 +40,23 @@ def test_in_scope_checks_regulator_period_law_and_threshold(collection) -> None:
 
 def test_a_threshold_exactly_met_is_inside(collection) -> None:
     rows = ROWS.replace(",4000000,", ",5000000,")
-    df = load_fines(collection(coverage=HEADER + rows))
+    data = load(collection(coverage=HEADER + rows))
+    df = data.fines
     eur = convert(df, "EUR")["amount_eur"].to_numpy()
-    assert in_scope(df, coverage_for(df), eur)[3]  # Gamma's EUR 5,000,000 equals the threshold
-    assert not in_scope(df, coverage_for(df), eur - 0.01)[3]
+    assert in_scope(df, data.coverage, eur)[3]  # Gamma's EUR 5,000,000 equals the threshold
+    assert not in_scope(df, data.coverage, eur - 0.01)[3]
 
 
 def test_scope_text_and_table(collection) -> None:
-    df = load_fines(collection(coverage=HEADER + ROWS))
-    cov = coverage_for(df)
+    data = load(collection(coverage=HEADER + ROWS))
+    df, cov = data.fines, data.coverage
     assert scope_text(cov) == (
         "Complete for fines of EUR 4,000,000 or more decided 2018-05-25 to 2025-12-31 by 3 "
         "regulators, and for every fine of ICO and IMY; other records are a sample."
     )
     assert scope_text(None) == "No declared scope: the records are a sample."
-    t = coverage_table(df, cov).set_index("regulator")
+    eur = convert(df, "EUR")["amount_eur"].to_numpy()
+    t = coverage_table(df, cov, eur).set_index("regulator")
     assert t.loc["CNIL", ["records", "in_scope"]].tolist() == [5, 1]
     assert t.loc["IMY", "threshold_eur"] == "every fine"
 
@@ -91,7 +92,7 @@ def test_bad_rows(tmp_path, row, message) -> None:
 
 
 def test_shipped_scope_declares_every_eu_eea_authority() -> None:
-    cov = coverage_for(load_fines())
+    cov = load().coverage
     countries = set(cov["country"])
     eu = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE"
     eea = set(eu.split()) | {"IS", "LI", "NO"}

@@ -8,13 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from finestats import load_fines
-from finestats.collection import collection_markdown, update_readme
-from finestats.coverage import coverage_for
+from finestats import load, load_fines
+from finestats.conversion import convert
 from finestats.curation import validate_file
+from finestats.datadoc import collection_markdown, update_readme
 from finestats.errors import FineDataWarning
-from finestats.events import events_for
-from finestats.summary import totals
+from finestats.totals import totals
 
 from .conftest import REPO, SHIPPED
 
@@ -73,7 +72,7 @@ def test_the_clearview_matter_links_all_eight_decisions(shipped: pd.DataFrame) -
 
 
 def test_the_tribunal_rulings_on_the_ico_clearview_fine(shipped: pd.DataFrame) -> None:
-    events = events_for(shipped)
+    events = load(SHIPPED).events
     ico = events[events["fine_id"] == "ico-2022-clearview-ai"].set_index("outcome")
     assert ico.loc["set-aside", "date"] == pd.Timestamp("2023-10-17")
     assert ico.loc["reinstated", "date"] == pd.Timestamp("2025-10-06")
@@ -103,7 +102,7 @@ def test_collection_counts(shipped: pd.DataFrame) -> None:
         assert per_cur[cur] >= 25, cur
     assert per_cur.drop(["SEK", "GBP", "EUR"]).sum() >= 10
     finals = shipped[shipped["status"].isin(["final", "penalty", "provisional"])]
-    assert finals["year"].between(2018, 2025).all()
+    assert finals["year"].between(2018, 2026).all()  # the scope runs to 2026-11-30
 
 
 def test_every_record_has_its_extended_columns(shipped: pd.DataFrame) -> None:
@@ -114,7 +113,7 @@ def test_every_record_has_its_extended_columns(shipped: pd.DataFrame) -> None:
 
 
 def test_every_regulator_has_a_declared_scope(shipped: pd.DataFrame) -> None:
-    cov = coverage_for(shipped)
+    cov = load(SHIPPED).coverage
     assert set(shipped["regulator"].astype(str)) <= set(cov["regulator"])
     assert cov["period_start"].min() == pd.Timestamp("2018-05-25")
     imy = cov[cov["regulator"] == "IMY"]
@@ -145,8 +144,9 @@ def test_strict_validation_passes(shipped: pd.DataFrame) -> None:
 
 def test_data_readme_counts_are_current(shipped: pd.DataFrame) -> None:
     readme = Path(REPO / "data" / "README.md").read_text(encoding="utf-8")
-    cov = coverage_for(shipped)
-    assert update_readme(readme, shipped, cov) == readme, (
+    cov = load(SHIPPED).coverage
+    eur = convert(shipped, "EUR")["amount_eur"].to_numpy()
+    assert update_readme(readme, shipped, cov, eur) == readme, (
         "run `make data` to refresh data/README.md"
     )
-    assert collection_markdown(shipped, cov) in readme
+    assert collection_markdown(shipped, cov, eur) in readme

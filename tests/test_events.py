@@ -5,16 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from finestats import FineDataError, load_fines
-from finestats.events import events_for, load_events
+from finestats import FineDataError, load, load_fines
+from finestats.events import load_events
 
 HEADER = "event_id,fine_id,date,court,outcome,source_url,notes\n"
 GOOD = HEADER + "a-1,ico-2020-alpha,2021-03-01,Tribunal,set-aside,https://example.org/a,\n"
 
 
 def test_loads_and_is_found_beside_the_fines(collection) -> None:
-    df = load_fines(collection(events=GOOD))
-    ev = events_for(df)
+    ev = load(collection(events=GOOD)).events
     assert ev[["event_id", "fine_id", "outcome"]].values.tolist() == [
         ["a-1", "ico-2020-alpha", "set-aside"]
     ]
@@ -22,7 +21,7 @@ def test_loads_and_is_found_beside_the_fines(collection) -> None:
 
 
 def test_no_events_file_means_no_events(lifecycle_csv) -> None:
-    assert events_for(load_fines(lifecycle_csv)) is None
+    assert load(lifecycle_csv).events.empty
 
 
 @pytest.mark.parametrize(

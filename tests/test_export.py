@@ -11,9 +11,9 @@ import pytest
 
 import finestats
 from finestats import fileio
-from finestats.export import atomic_write, export_csv, meta_path, neutralise, to_csv_text
-from finestats.fileio import file_sha256
-from finestats.summary import pivot, totals
+from finestats.export import export_csv, meta_path, neutralise, to_csv_text
+from finestats.fileio import atomic_write, file_sha256
+from finestats.totals import pivot, totals
 
 
 @pytest.fixture

@@ -22,8 +22,10 @@ pytest.importorskip("forex_python")
 from finestats.conversion import convert  # noqa: E402
 from finestats.errors import RatesError  # noqa: E402
 from finestats.forex import ForexRates  # noqa: E402
-from finestats.rates import RateTable  # noqa: E402
-from finestats.snapshots import load_rates  # noqa: E402
+from finestats.rates import (
+    RateTable,  # noqa: E402
+    load_rates,  # noqa: E402
+)
 
 FIXINGS = {
     "2021-02-11": {"USD": 1.2147, "SEK": 10.0868, "GBP": 0.87755},

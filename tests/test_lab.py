@@ -149,7 +149,7 @@ def _run_all(tab: DevTools, name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("name", "charts"),
-    [("01-totals-by-regulator-and-year.ipynb", 2), ("04-matter-timeline.ipynb", 1)],
+    [("01-totals-by-regulator-and-year.ipynb", 3), ("04-matter-timeline.ipynb", 1)],
 )
 def test_run_all_draws_the_charts_without_an_error(
     lab: Lab, chromium: int, name: str, charts: int
@@ -173,12 +173,12 @@ def test_run_all_draws_the_charts_without_an_error(
 def test_a_typo_in_a_parameter_shows_one_short_message(lab: Lab, chromium: int) -> None:
     with new_tab(chromium, (1400, 1000)) as tab:
         _open(tab, lab, "typo.ipynb")
-        # the analyst edits the parameters cell: regulators = ["XYZ"]
+        # the analyst edits the parameters cell: regulators: list = ["XYZ"]
         tab.evaluate(f"""(() => {{
             const cell = {_panel("typo.ipynb")}.content.widgets.find(
                 c => (c.model.getMetadata('tags') || []).includes('parameters'));
             const src = cell.model.sharedModel.getSource();
-            const typo = src.replace('regulators = []', 'regulators = ["XYZ"]');
+            const typo = src.replace('regulators: list = []', 'regulators: list = ["XYZ"]');
             cell.model.sharedModel.setSource(typo);
             return true; }})()""")
         shown = _run_all(tab, "typo.ipynb")

@@ -24,22 +24,30 @@ LAZY_OK = {
     "IPython",
     "jinja2",
     "platformdirs",
-    "urllib",  # the network stack, only in rate_updates.download
+    "ipykernel",
+    "ipywidgets",
+    "xlsxwriter",
+    "urllib",  # the network stack, only in snapshots.download
+    "http",
 }
 #: Modules that face the user (notebooks, charts, the terminal): the core never imports them.
 OUTER = {
     "cli",
     "report",
-    "plots",
-    "chart_style",
+    "archive",
+    "charts",
     "timeline",
     "notebook",
+    "jupyter",
     "pages",
-    "kernels",
     "changes",
+    "terminal",
+    "workbook",
+    "explorer",
     "__main__",
 }
-MAX_MODULE_LINES, MAX_FUNCTION_LINES = 500, 60
+#: Limits that keep a module readable without forcing one job apart for size alone.
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 800, 80
 
 
 def modules() -> dict[str, ast.Module]:
@@ -92,6 +100,8 @@ def test_functions_are_short() -> None:
 
 def test_no_import_cycles() -> None:
     g = graph()
+    for module, deferred in DEFERRED:  # a deliberate lazy import is not an import-time cycle
+        g[module].discard(deferred.split(".")[1])
 
     def visit(node: str, path: list[str]) -> None:
         for nxt in g.get(node, ()):
@@ -121,9 +131,9 @@ def test_imports_inside_functions_are_only_heavy_packages() -> None:
                     assert allowed, f"{name}.{fn.name} imports {mod} inside a function"
 
 
-#: The one finestats import deferred on purpose: snapshots -> forex, so that choosing the live
+#: The one finestats import deferred on purpose: rates -> forex, so that choosing the live
 #: source imports forex_python only when it is chosen.
-DEFERRED = {("snapshots", "finestats.forex")}
+DEFERRED = {("rates", "finestats.forex")}
 
 
 def main() -> None:

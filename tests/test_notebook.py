@@ -9,14 +9,8 @@ import pytest
 
 import finestats
 from finestats.errors import FinestatsError, UsageError
-from finestats.notebook import (
-    DEFAULT_OUTPUT,
-    check_parameters,
-    main,
-    short_error,
-    strip_outputs_hook,
-    stripped,
-)
+from finestats.jupyter import main, strip_outputs_hook, stripped
+from finestats.notebook import DEFAULT_OUTPUT, check_parameters, short_error
 
 from .conftest import NOTEBOOKS
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from finestats import rate_updates
+from finestats import snapshots
 from finestats.conversion import convert
 from finestats.errors import RatesError
-from finestats.snapshots import bundled_snapshot, load_rates, newest_snapshot, stored_snapshots
+from finestats.rates import load_rates
+from finestats.snapshots import bundled_snapshot, newest_snapshot, stored_snapshots
 
 from .test_cli import assert_clean_error, run
 
@@ -92,7 +93,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_update_stores_a_verified_snapshot_that_becomes_the_default(server, home) -> None:
     server.body = zipped(newer_csv(days=8))
-    snap = rate_updates.update(server.url, timeout=5)
+    snap = snapshots.update(server.url, timeout=5)
     assert snap.snapshot_date == "2026-11-11" and snap.kind == "update"
     assert snap.path.parent == home / "rates" and snap.path.is_file()
     record = json.loads(snap.path.with_suffix(".json").read_text())
@@ -147,7 +148,7 @@ def test_a_failed_update_keeps_the_rates_in_use(server, home, setup, message) ->
     server.body = zipped(newer_csv())
     setup(server)
     with pytest.raises(RatesError, match=message):
-        rate_updates.update(server.url, timeout=1)
+        snapshots.update(server.url, timeout=1)
     assert stored_snapshots() == []
     assert load_rates().snapshot_label == "2026-10-30"
 
@@ -167,7 +168,7 @@ def test_cli_update_and_info(server, home, tmp_path) -> None:
 
 def test_a_tampered_stored_snapshot_is_ignored(server, home) -> None:
     server.body = zipped(newer_csv())
-    snap = rate_updates.update(server.url, timeout=5)
+    snap = snapshots.update(server.url, timeout=5)
     snap.path.write_bytes(snap.path.read_bytes() + b"x")
     assert stored_snapshots() == []
     assert load_rates().snapshot_label == "2026-10-30"

@@ -13,8 +13,7 @@ import pytest
 
 from finestats.conversion import convert
 from finestats.errors import RatesError
-from finestats.rates import EURO_LEGACY, RateTable, read_ecb_bytes, read_ecb_file
-from finestats.snapshots import load_rates
+from finestats.rates import EURO_LEGACY, RateTable, load_rates, read_ecb_bytes, read_ecb_file
 
 ECB_CSV = (
     "Date,USD,JPY,SEK,HRK,\n"

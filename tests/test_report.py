@@ -51,7 +51,8 @@ def test_report_folder_contents(report: Path) -> None:
     assert {"index.html", "manifest.json", "headline.json", "counted_fines.csv"} <= names
     pngs = {n for n in names if n.endswith(".png")}
     assert len(pngs) >= 6
-    assert not any(n.endswith(".svg") for n in names)  # one render per chart: PNG
+    svgs = {n for n in names if n.endswith(".svg")}
+    assert {p.removesuffix(".png") for p in pngs} == {s.removesuffix(".svg") for s in svgs}
     csvs = [
         "totals_by_regulator_year.csv",
         "totals_by_regulator.csv",
@@ -62,17 +63,18 @@ def test_report_folder_contents(report: Path) -> None:
     ]
     for csv in csvs:
         assert csv in names and csv.replace(".csv", ".meta.json") in names
-    # beside it: the archive page and the link to the newest report, nothing else
+    # beside it: the archive page and the link to the newest report, and the archive's own
+    # lock and record of the names given (hidden files), nothing else
     archive = report.parent
     assert sorted(p.name for p in archive.iterdir()) == sorted(
-        [report.name, "index.html", "latest"]
+        [report.name, "index.html", "latest", ".finestats.lock", ".finestats-archive.json"]
     )
     assert os.readlink(archive / "latest") == report.name
 
 
 @pytest.mark.slow
 def test_report_csv_matches_the_library(report: Path) -> None:
-    from finestats.summary import totals
+    from finestats.totals import totals
 
     got = pd.read_csv(report / "totals_by_regulator_year.csv")
     expected = totals(finestats.load_fines(), ("regulator", "year"), "EUR")
@@ -83,7 +85,7 @@ def test_report_csv_matches_the_library(report: Path) -> None:
 
 @pytest.mark.slow
 def test_manifest(report: Path) -> None:
-    from finestats.snapshots import load_rates
+    from finestats.rates import load_rates
 
     m = json.loads((report / "manifest.json").read_text())
     assert m["currency"] == "EUR"
@@ -114,7 +116,7 @@ def test_index_and_notebook_pages(report: Path) -> None:
     head = json.loads((report / "headline.json").read_text())
     assert f"{head['n_fines']}" in index and "EUR" in index
     assert "Scope: Complete for fines of EUR 1,000,000 or more" in index
-    assert "first report of this currency" in index
+    assert "No earlier report of these settings" in index
     for stem in STEMS:
         page = (report / f"{stem}.html").read_text()
         assert "check_parameters(" not in page  # code hidden
@@ -303,7 +305,7 @@ def test_relative_finestats_data_is_resolved_once(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_cli_report_with_parameters(tmp_path: Path) -> None:
-    from finestats.summary import pivot
+    from finestats.totals import pivot
 
     out = tmp_path / "reports"
     proc = subprocess.run(  # a relative --out, as `make report` passes it

@@ -4,23 +4,25 @@ Load curated fine records, convert them to one currency at ECB reference rates (
 of each decision date, and total them by regulator and year without double counting.
 
 >>> import finestats
->>> fines = finestats.load_fines()                      # data/raw/fines.csv, validated
->>> usd = finestats.convert(fines, "USD")               # + amount_usd, fx_rate, fx_date, fx_source
->>> finestats.totals(fines, ("regulator", "year"), "USD")
->>> finestats.totals(fines, "matter", query=finestats.Query(view="effective", as_of="2024-12-31"))
+>>> data = finestats.load()                             # records, court events, scope, prices
+>>> usd = finestats.convert(data.fines, "USD")          # + amount_usd, fx_rate, fx_date, fx_source
+>>> finestats.totals(data, ("regulator", "year"), "USD")
+>>> finestats.totals(data, "matter", query=finestats.Query(view="effective", as_of="2024-12-31"))
 """
 
+from finestats import accessor as _accessor  # noqa: F401 (registers DataFrame.fines)
 from finestats._version import __version__
+from finestats.collection import Collection, load
 from finestats.conversion import convert
+from finestats.counting import counted, select
 from finestats.coverage import load_coverage
 from finestats.errors import FineDataError, FinestatsError, RatesError, ReportError, UsageError
 from finestats.events import load_events
 from finestats.export import export_csv
 from finestats.query import Query, meta_of
-from finestats.rates import RateTable
+from finestats.rates import RateTable, load_rates
 from finestats.records import load_fines
-from finestats.snapshots import load_rates
-from finestats.summary import pivot, totals
+from finestats.totals import pivot, totals
 
 __all__ = [
     "FinestatsError",
@@ -28,13 +30,17 @@ __all__ = [
     "RatesError",
     "ReportError",
     "UsageError",
+    "Collection",
     "Query",
     "RateTable",
+    "load",
     "load_fines",
     "load_events",
     "load_coverage",
     "load_rates",
     "convert",
+    "counted",
+    "select",
     "totals",
     "pivot",
     "meta_of",

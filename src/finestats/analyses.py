@@ -1,10 +1,12 @@
-"""The tables the notebooks show: largest fines, what a currency did to a regulator's totals,
-totals under three rate conventions, the conversion audit, every decision of a matter, and the
-headline figures.
+"""The tables the notebooks, the CLI and the explorer show: the fines behind a total, the largest
+fines, what a currency did to a regulator's totals, totals under three rate conventions, every
+decision of a matter with its court events, the articles cited, notices of intent beside the
+fines that replaced them, and the headline figures.
 
-Each function takes the records, a :class:`~finestats.query.Query` and optionally a rate table,
-and returns a frame that carries its :class:`~finestats.query.ResultMeta`; no notebook logic
-lives in the notebooks.
+Every function takes the records (a :class:`~finestats.collection.Collection` or a records
+frame), then a :class:`~finestats.query.Query` or the same keyword settings, its own arguments
+and ``rates``; each returns a frame that carries its :class:`~finestats.query.ResultMeta`. No
+notebook logic lives in the notebooks.
 """
 
 from __future__ import annotations
@@ -14,39 +16,107 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finestats import events as events_mod
+from finestats.collection import Data, resolve
 from finestats.conversion import convert
+from finestats.counting import counted, filter_mask, select, with_year
 from finestats.errors import RatesError, UsageError
-from finestats.formatting import convention, view_text
-from finestats.query import YEAR_AVERAGE, Query, ResultMeta, attach, meta_of
-from finestats.snapshots import RatesArg, load_rates
-from finestats.summary import headline, result_meta, select, totals
+from finestats.formatting import convention, filters_text, view_text
+from finestats.query import YEAR_AVERAGE, Query, ResultMeta, as_query, attach, meta_of
+from finestats.rates import RatesArg, load_rates
+from finestats.totals import NO_VALUE, headline, result_meta, totals
 
 DEFAULT_FIXED_DATE = "2024-12-31"
+TEXT_COLUMNS = ("regulator", "currency", "status", "fx_source", "sector", "country")
 
 
-def counted_converted(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> pd.DataFrame:
-    """The counted fines (after the query's filters) converted to its currency."""
+def counted_converted(
+    data: Data, query: Query | None = None, rates: RatesArg = None, **settings: Any
+) -> pd.DataFrame:
+    """The counted fines (after the query's filters) converted to its currency (with the
+    constant-price columns when the query has ``real``)."""
+    q = as_query(query, **settings)
+    c = resolve(data)
     table = load_rates(rates)
-    rows = select(df, query)
-    conv = convert(rows, query.currency, on=query.on, at=query.at, rates=table)
-    return attach(conv, result_meta(df, query, table, "counted fines, converted", len(rows)))
+    rows = select(c, q, rates=table)
+    conv = convert(rows, q.currency, on=q.on, at=q.at, rates=table, real=q.real, prices=c.prices)
+    return attach(conv, result_meta(c, q, table, "counted fines, converted", len(rows)))
 
 
-def _text_columns(out: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+def _text_columns(out: pd.DataFrame, cols: tuple[str, ...] = TEXT_COLUMNS) -> pd.DataFrame:
     for c in cols:
         if c in out.columns:
-            out[c] = out[c].astype(str)
+            out[c] = out[c].astype(str).where(out[c].notna(), "")
     return out
 
 
+def all_converted(
+    data: Data, query: Query | None = None, rates: RatesArg = None, **settings: Any
+) -> pd.DataFrame:
+    """Every record, whatever its status (no counting rules), converted to the query's currency
+    with the audit columns (``finestats convert``, ``make data``)."""
+    q = as_query(query, **settings)
+    c = resolve(data)
+    table = load_rates(rates)
+    fines = with_year(c.fines, q.year_of)
+    out = convert(fines, q.currency, on=q.on, at=q.at, rates=table, real=q.real, prices=c.prices)
+    what = "all records (no counting rules applied)"
+    return attach(out, result_meta(c, q, table, what, len(fines)))
+
+
+def fines_behind(
+    data: Data, query: Query | None = None, rates: RatesArg = None, **settings: Any
+) -> pd.DataFrame:
+    """Every counted fine behind a total, largest first: who, when, the amount as decided and
+    converted, the rate and its fixing date, the status that counts, the court events on it
+    and the source. The rows of any :func:`finestats.totals` table with the same settings add up
+    to its totals."""
+    q = as_query(query, **settings)
+    c = resolve(data)
+    conv = counted_converted(c, q, rates)
+    cur = q.currency.lower()
+    real = [f"amount_{cur}_real_{q.real}"] if q.real is not None else []
+    cols = [
+        "fine_id",
+        "regulator",
+        "country",
+        "defendant",
+        "group",
+        "year",
+        "decision_date",
+        "status",
+        "amount",
+        "currency",
+        f"amount_{cur}",
+        *real,
+        "fx_rate",
+        "fx_date",
+        "source_url",
+    ]
+    out = conv[cols].copy()
+    out.insert(len(cols) - 1, "court_events", _events_text(c.events, out["fine_id"]))
+    out = out.sort_values([f"amount_{cur}", "fine_id"], ascending=[False, True])
+    out = _text_columns(out.reset_index(drop=True))
+    return attach(out, meta_of(conv).replace(what="the counted fines behind the totals"))
+
+
+def _events_text(events: pd.DataFrame, fine_ids: pd.Series) -> list[str]:
+    """Each fine's court events as ``YYYY-MM-DD outcome (court)``, joined by ``; ``."""
+    if events.empty:
+        return [""] * len(fine_ids)
+    ev = events.sort_values(["date", "event_id"])
+    text = ev["date"].dt.strftime("%Y-%m-%d") + " " + ev["outcome"] + " (" + ev["court"] + ")"
+    joined = text.groupby(ev["fine_id"]).agg("; ".join)
+    return [joined.get(f, "") for f in fine_ids.astype(str)]
+
+
 def largest_fines(
-    df: pd.DataFrame, query: Query, n: int = 10, rates: RatesArg = None
+    data: Data, query: Query | None = None, n: int = 10, rates: RatesArg = None, **settings: Any
 ) -> pd.DataFrame:
     """The ``n`` largest counted fines in the query's currency, with the amount as decided and
     the rate used; ties in order of fine_id."""
-    conv = counted_converted(df, query, rates)
-    cur = query.currency.lower()
+    q = as_query(query, **settings)
+    conv = counted_converted(data, q, rates)
+    cur = q.currency.lower()
     cols = [
         "fine_id",
         "regulator",
@@ -66,8 +136,9 @@ def largest_fines(
     return attach(out, meta_of(conv).replace(what=f"the {n} largest counted fines"))
 
 
-def own_currency(df: pd.DataFrame, regulator: str) -> str:
+def own_currency(data: Data, regulator: str) -> str:
     """The currency a regulator decides in (the most frequent among its records; ties by code)."""
+    df = resolve(data).fines
     counts = df.loc[df["regulator"].astype(str) == regulator, "currency"].astype(str).value_counts()
     if counts.empty:
         raise UsageError(f"no records of regulator {regulator!r}")
@@ -75,7 +146,11 @@ def own_currency(df: pd.DataFrame, regulator: str) -> str:
 
 
 def currency_effect(
-    df: pd.DataFrame, query: Query, regulator: str, rates: RatesArg = None
+    data: Data,
+    query: Query | None = None,
+    regulator: str = "",
+    rates: RatesArg = None,
+    **settings: Any,
 ) -> pd.DataFrame:
     """Per year: a regulator's totals in its own currency and in the query's currency, and the
     implied average rate (target units per unit of its own currency).
@@ -83,13 +158,14 @@ def currency_effect(
     Columns ``year``, ``n_fines``, ``total_<own>``, ``total_<cur>`` (one column when they are the
     same currency), ``implied_rate``.
     """
-    own = own_currency(df, regulator)
-    q = query.replace(regulators=(regulator,))
-    own_t = totals(df, "year", query=q.replace(currency=own), rates=rates)
+    c = resolve(data)
+    own = own_currency(c, regulator)
+    q = as_query(query, **settings).replace(regulators=(regulator,), real=None)
+    own_t = totals(c, "year", query=q.replace(currency=own), rates=rates)
     oc, tc = f"total_{own.lower()}", f"total_{q.currency.lower()}"
     out = own_t[["year", "n_fines", oc]]
     if tc != oc:
-        target = totals(df, "year", query=q, rates=rates)
+        target = totals(c, "year", query=q, rates=rates)
         out = out.merge(target[["year", tc]])  # the same years: one selection
     out["implied_rate"] = out[tc] / out[oc]
     out = out.sort_values("year").reset_index(drop=True)
@@ -98,7 +174,11 @@ def currency_effect(
 
 
 def rate_conventions(
-    df: pd.DataFrame, query: Query, fixed_date: str | None = None, rates: RatesArg = None
+    data: Data,
+    query: Query | None = None,
+    fixed_date: str | None = None,
+    rates: RatesArg = None,
+    **settings: Any,
 ) -> pd.DataFrame:
     """Totals per year under three conventions, side by side: the ECB rate of each fine's date
     (the query's ``on``), every fine at ``fixed_date``'s rates, and each year's average.
@@ -108,10 +188,11 @@ def rate_conventions(
     convention (e.g. a year not yet over for the average). Such a year shows no total (NaN) for
     that convention rather than a partial one.
     """
+    c = resolve(data)
     fixed = fixed_date or DEFAULT_FIXED_DATE
-    cur = query.currency.lower()
-    q = query.replace(at=None)
-    base = totals(df, "year", query=q, rates=rates)
+    q = as_query(query, **settings).replace(at=None, real=None)
+    cur = q.currency.lower()
+    base = totals(c, "year", query=q, rates=rates)
     out = base[["year", "n_fines", f"total_{cur}"]].rename(
         columns={f"total_{cur}": f"total_{cur}_{q.on}"}
     )
@@ -120,23 +201,23 @@ def rate_conventions(
         (fixed, f"total_{cur}_at_{fixed.replace('-', '_')}"),
         (YEAR_AVERAGE, f"total_{cur}_year_average"),
     ):
-        values = _per_year(df, q.replace(at=at), out["year"], rates, missing)
+        values = _per_year(c, q.replace(at=at), out["year"], rates, missing)
         out[name] = out["year"].map(values)
     out["not_converted"] = [" ".join(sorted(missing.get(int(y), set()))) for y in out["year"]]
     meta = meta_of(base).replace(what="totals per year under three rate conventions")
     return attach(out, meta.with_extra(fixed_date=fixed))
 
 
-def _per_year(df: pd.DataFrame, q: Query, years: pd.Series, rates: RatesArg, missing: dict) -> dict:
+def _per_year(data: Data, q: Query, years: pd.Series, rates: RatesArg, missing: dict) -> dict:
     """Totals per year under ``q``'s convention; a year with an unconvertible fine is NaN and its
     fine_ids are added to ``missing`` (taken from the error's fields, never its text)."""
     cur = q.currency.lower()
     try:
-        t = totals(df, "year", query=q, rates=rates)
+        t = totals(data, "year", query=q, rates=rates)
         return t.set_index("year")[f"total_{cur}"].to_dict()
     except RatesError as exc:
         failing = set(exc.fine_ids)
-    rows = select(df, q)
+    rows = select(data, q, rates=rates)
     bad_years = set(rows.loc[rows["fine_id"].isin(failing), "year"])
     values = {}
     for year in years:
@@ -146,14 +227,14 @@ def _per_year(df: pd.DataFrame, q: Query, years: pd.Series, rates: RatesArg, mis
                 rows.loc[(rows["year"] == year) & rows["fine_id"].isin(failing), "fine_id"]
             )
         else:
-            t = totals(df, "year", query=q.replace(years=(year, year)), rates=rates)
+            t = totals(data, "year", query=q.replace(years=(year, year)), rates=rates)
             values[year] = t[f"total_{cur}"].item()  # one row: the year
     return values
 
 
 def rate_conventions_wide(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`rate_conventions` as a year-indexed table with one column per convention, named in
-    words (for :func:`finestats.plots.compare_by_year`)."""
+    words (for :func:`finestats.charts.compare_by_year`)."""
     labels = {}
     for col in table.columns:
         name = str(col)
@@ -171,16 +252,19 @@ def rate_conventions_wide(table: pd.DataFrame) -> pd.DataFrame:
     return table.set_index("year")[list(labels)].rename(columns=labels)
 
 
-def conversion_audit(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> pd.DataFrame:
+def conversion_audit(
+    data: Data, query: Query | None = None, rates: RatesArg = None, **settings: Any
+) -> pd.DataFrame:
     """Each counted fine with its conversion: amount as decided, amount in the query's currency,
     the rate (target per source unit), the fixing date and the rate source."""
-    conv = counted_converted(df, query, rates)
-    cur = query.currency.lower()
+    q = as_query(query, **settings)
+    conv = counted_converted(data, q, rates)
+    cur = q.currency.lower()
     cols = [
         "fine_id",
         "regulator",
         "defendant",
-        query.on,
+        q.on,
         "status",
         "amount",
         "currency",
@@ -189,26 +273,35 @@ def conversion_audit(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> 
         "fx_date",
         "fx_source",
     ]
-    out = _text_columns(
-        conv[cols].reset_index(drop=True), ("regulator", "currency", "status", "fx_source")
-    )
+    out = _text_columns(conv[cols].reset_index(drop=True))
     return attach(out, meta_of(conv).replace(what="conversion of each counted fine"))
 
 
-def matter_decisions(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> pd.DataFrame:
-    """Every record of the query's ``matter`` (or, without one, of its ``defendant``), whatever
-    its status, within the year and regulator filters, converted; sorted by decision date.
-    Nothing is totalled: a notice and the fine that replaced it both appear."""
-    mask = _matter_mask(df, query).copy()  # writable
-    if query.years:
-        mask &= df["year"].between(*query.years).to_numpy()
-    if query.regulators:
-        wanted = [r.casefold() for r in query.regulators]
-        mask &= df["regulator"].astype(str).str.casefold().isin(wanted).to_numpy()
+def matter_decisions(
+    data: Data,
+    query: Query | None = None,
+    rates: RatesArg = None,
+    *,
+    matter: str | None = None,
+    **settings: Any,
+) -> pd.DataFrame:
+    """Every record of a matter (``matter``, else the query's matters, else its defendants),
+    whatever its status, within the query's other filters, converted; sorted by decision date.
+    Nothing is totalled: a notice and the fine that replaced it both appear. A selection in
+    which the matter has no record gives a table without rows."""
+    q = as_query(query, **settings)
+    if matter:
+        q = q.replace(matters=(matter,))
+    c = resolve(data)
+    if not q.matters and not q.defendants:
+        raise UsageError("a matter or a defendant is needed to list its decisions")
+    rows = with_year(c.fines, q.year_of)
+    subject = q.replace(defendants=()) if q.matters else q  # a matter wins over a defendant
+    mask = filter_mask(c, rows, subject.replace(complete_only=False))
     table = load_rates(rates)
-    rows = df[mask]
-    conv = convert(rows, query.currency, on=query.on, at=query.at, rates=table)
-    cur = query.currency.lower()
+    rows = rows[mask]
+    conv = convert(rows, q.currency, on=q.on, at=q.at, rates=table)
+    cur = q.currency.lower()
     cols = [
         "fine_id",
         "regulator",
@@ -227,39 +320,23 @@ def matter_decisions(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> 
     out = conv[cols].sort_values(["decision_date", "fine_id"]).reset_index(drop=True)
     out = _text_columns(out, ("regulator", "currency", "status", "fx_source"))
     what = (
-        f"every record of matter {query.matter}"
-        if query.matter
-        else f"every record of {query.defendant}"
+        f"every record of matter {', '.join(q.matters)}"
+        if q.matters
+        else f"every record of {', '.join(q.defendants)}"
     )
-    meta = result_meta(df, query, table, what, len(rows)).with_extra(
+    meta = result_meta(c, q, table, what, len(rows)).with_extra(
         view_text="every decision (provisional notices, penalties and court outcomes shown as they "
         "are; nothing totalled)"
     )
     return attach(out, meta)
 
 
-def _matter_mask(df: pd.DataFrame, query: Query) -> np.ndarray:
-    if query.matter:
-        known = sorted(df["matter"].dropna().astype(str).unique())
-        if query.matter not in known:
-            raise UsageError(
-                f"unknown matter {query.matter!r}: known matters are " + ", ".join(known)
-            )
-        return (df["matter"] == query.matter).fillna(False).to_numpy(bool)
-    if query.defendant:
-        found = df["defendant"].str.contains(query.defendant, case=False, regex=False).fillna(False)
-        if not found.any():
-            raise UsageError(f"no defendant matches {query.defendant!r}")
-        return found.to_numpy(bool)
-    raise UsageError("a matter or a defendant is needed to list its decisions")
-
-
-def matter_events(df: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
-    """The court events (events.csv) on the records in ``decisions``, in date order, with the
-    regulator and defendant of the record each concerns."""
-    ev = events_mod.events_for(df)
+def matter_events(data: Data, decisions: pd.DataFrame) -> pd.DataFrame:
+    """The court events on the records in ``decisions``, in date order, with the regulator and
+    defendant of the record each concerns."""
+    ev = resolve(data).events
     cols = ["date", "fine_id", "regulator", "defendant", "court", "outcome", "source_url"]
-    if ev is None or ev.empty:
+    if ev.empty:
         return pd.DataFrame(columns=cols)
     ev = ev[ev["fine_id"].isin(decisions["fine_id"])]
     who = decisions.set_index("fine_id")[["regulator", "defendant"]]
@@ -309,53 +386,146 @@ def timeline_table(decisions: pd.DataFrame, events: pd.DataFrame) -> pd.DataFram
     )
 
 
-def nominal_and_real(by_year: pd.DataFrame) -> pd.DataFrame:
-    """A year-indexed table of a totals-by-year frame's nominal and constant-price totals (for
-    :func:`finestats.plots.compare_by_year`); needs a query with ``real``."""
+def nominal_and_real(
+    by_year: pd.DataFrame, real_by_year: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """A year-indexed table of nominal and constant-price totals per year, for
+    :func:`finestats.charts.compare_by_year`: the nominal totals of ``by_year``, and the
+    constant-price totals of ``real_by_year`` (else of ``by_year`` when it has them; none when
+    neither has), empty for the years that have none (a year the price index does not cover)."""
     meta = meta_of(by_year)
-    if meta is None or meta.query.real is None:
-        raise UsageError("nominal_and_real needs totals computed with real=YEAR")
-    cur, base = meta.query.currency, meta.query.real
+    if meta is None:
+        raise UsageError("nominal_and_real needs a totals table (from finestats.totals)")
+    cur = meta.query.currency
     col = f"total_{cur.lower()}"
-    return by_year.set_index("year")[[col, f"{col}_real_{base}"]].rename(
-        columns={col: f"nominal ({cur} of each year)", f"{col}_real_{base}": f"in {base} prices"}
-    )
+    out = by_year.set_index("year")[[col]].rename(columns={col: f"nominal ({cur} of each year)"})
+    source = real_by_year if real_by_year is not None else by_year
+    real_meta = meta_of(source)
+    base = real_meta.query.real if real_meta is not None else None
+    if base is not None:
+        real = source.set_index("year")[f"{col}_real_{base}"]
+        out[f"in {base} prices"] = real.reindex(out.index)
+    return attach(out, real_meta or meta)
 
 
-def articles_cited(df: pd.DataFrame, query: Query, rates: RatesArg = None) -> pd.DataFrame:
+def with_regulator_names(table: pd.DataFrame, data: Data) -> pd.DataFrame:
+    """``table`` with each regulator's full name and country beside its code (CNPD Luxembourg
+    and CNPD-PT Portugal told apart)."""
+    fines = resolve(data).fines
+    names = fines.groupby(fines["regulator"].astype(str), observed=True)[
+        ["regulator_name", "country"]
+    ].first()
+    out = table.copy()
+    codes = out["regulator"].astype(str)
+    at = list(out.columns).index("regulator") + 1
+    out.insert(at, "regulator_name", codes.map(names["regulator_name"]).to_numpy())
+    out.insert(at + 1, "country", codes.map(names["country"].astype(str)).to_numpy())
+    return attach(out, meta_of(table)) if meta_of(table) else out
+
+
+def largest_groups(by_group: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """The ``top`` corporate groups of a totals-by-group table, largest total first (records of
+    no group, public bodies and people, left out)."""
+    meta = meta_of(by_group)
+    total = next(c for c in by_group.columns if str(c).startswith("total_"))
+    out = by_group[by_group["group"] != NO_VALUE]
+    out = out.sort_values([total, "group"], ascending=[False, True]).head(top)
+    out = out.reset_index(drop=True)
+    return attach(out, meta.replace(what=f"the {top} largest corporate groups")) if meta else out
+
+
+def articles_cited(
+    data: Data, query: Query | None = None, rates: RatesArg = None, **settings: Any
+) -> pd.DataFrame:
     """The articles the counted fines cite: ``article`` (the article number, with its law prefix
-    for national law, paragraphs dropped), ``n_fines`` (each fine once per article) and
-    ``total_<cur>``; most cited first, ties by amount then article."""
-    conv = counted_converted(df, query, rates)
-    cur = query.currency.lower()
+    for national law, paragraphs dropped), ``n_fines`` (each fine once per article, so the
+    column adds up to more than the number of fines), ``n_summary`` (of those, fines whose
+    articles rest on a tracker's summary, not the decision) and ``total_<cur>``; most cited
+    first, ties by amount then article."""
+    q = as_query(query, **settings)
+    conv = counted_converted(data, q, rates)
+    cur = q.currency.lower()
     refs = conv["articles"].fillna("").astype(str).str.split(";").explode().str.strip()
     base = refs.str.replace(r"\(.*$", "", regex=True)
+    basis = conv["articles_basis"].astype(str).reindex(base.index).to_numpy()
     pairs = pd.DataFrame(
         {
             "fine_id": conv["fine_id"].reindex(base.index).to_numpy(),
             "article": base.to_numpy(),
             "amount": conv[f"amount_{cur}"].reindex(base.index).to_numpy(),
+            "summary": basis == "summary",
         }
     )
     pairs = pairs[pairs["article"] != ""].drop_duplicates()  # the amount follows the fine_id
-    out = pairs.groupby("article").agg(n_fines=("fine_id", "size"), total=("amount", "sum"))
+    out = pairs.groupby("article").agg(
+        n_fines=("fine_id", "size"), n_summary=("summary", "sum"), total=("amount", "sum")
+    )
+    out["n_summary"] = out["n_summary"].astype("int64")
     out = out.reset_index().rename(columns={"total": f"total_{cur}"})
     out = out.sort_values(["n_fines", f"total_{cur}", "article"], ascending=[False, False, True])
-    meta = meta_of(conv).replace(what="articles cited by the counted fines")
+    meta = meta_of(conv).replace(
+        what="articles cited by the counted fines (each fine once per article)"
+    )
     return attach(out.reset_index(drop=True), meta)
 
 
+def notices_and_finals(
+    data: Data, query: Query | None = None, rates: RatesArg = None, **settings: Any
+) -> pd.DataFrame:
+    """Each notice of intent (``provisional`` record) beside the final fine that replaced it, if
+    any, both converted at their own dates: ``notice_id``, ``regulator``, ``defendant``,
+    ``notice_date``, ``notice_<cur>``, ``final_id``, ``final_date``, ``final_<cur>`` and
+    ``final_share`` (final / notice). Notices no fine replaced show empty final columns. The
+    query's filters apply to the notices (its view and provisional settings do not)."""
+    q = as_query(query, **settings)
+    c = resolve(data)
+    table = load_rates(rates)
+    fines = with_year(c.fines, q.year_of)
+    conv = convert(fines, q.currency, on=q.on, at=q.at, rates=table)
+    cur = q.currency.lower()
+    notices = conv[conv["status"].astype(str).eq("provisional").to_numpy()]
+    notices = notices[filter_mask(c, notices, q.replace(complete_only=False))]
+    finals = conv[conv["supersedes"].notna().to_numpy()].set_index(
+        conv["supersedes"].dropna().astype(str).to_numpy()
+    )
+    ids = notices["fine_id"].astype(str)
+    out = pd.DataFrame(
+        {
+            "notice_id": ids.to_numpy(),
+            "regulator": notices["regulator"].astype(str).to_numpy(),
+            "defendant": notices["defendant"].to_numpy(),
+            "notice_date": notices["decision_date"].to_numpy(),
+            f"notice_{cur}": notices[f"amount_{cur}"].to_numpy(),
+            "final_id": finals["fine_id"].reindex(ids).to_numpy(),
+            "final_date": finals["decision_date"].reindex(ids).to_numpy(),
+            f"final_{cur}": finals[f"amount_{cur}"].reindex(ids).to_numpy(),
+        }
+    )
+    out["final_share"] = out[f"final_{cur}"] / out[f"notice_{cur}"]
+    out = out.sort_values(["notice_date", "notice_id"]).reset_index(drop=True)
+    what = "notices of intent beside the fines that replaced them"
+    return attach(out, result_meta(c, q, table, what, len(out)))
+
+
 def headline_figures(
-    df: pd.DataFrame, query: Query, table: pd.DataFrame, rates: RatesArg = None
+    data: Data,
+    query: Query | None = None,
+    table: pd.DataFrame | None = None,
+    rates: RatesArg = None,
+    **settings: Any,
 ) -> dict[str, Any]:
     """Total, count and largest fine of a totals table, with the largest fine's identity, the
-    conventions and the scope, for ``headline.json`` and the report index."""
+    conventions, the filters and the scope, for ``headline.json`` and the report index."""
+    q = as_query(query, **settings)
+    c = resolve(data)
+    if table is None:
+        table = totals(c, "year", query=q, rates=rates)
     head: dict[str, Any] = dict(headline(table))
-    conv = counted_converted(df, query, rates)
+    conv = counted_converted(c, q, rates)
     meta: ResultMeta = meta_of(table) or meta_of(conv)
     largest = None
     if len(conv):
-        col = f"amount_{query.currency.lower()}"
+        col = f"amount_{q.currency.lower()}"
         top = conv.loc[conv[col].idxmax()]
         largest = {
             "fine_id": str(top["fine_id"]),
@@ -366,12 +536,15 @@ def headline_figures(
             "currency": str(top["currency"]),
         }
     head.update(
-        currency=query.currency,
+        currency=q.currency,
         convention=convention(meta),
         view=view_text(meta),
+        filters=filters_text(q),
         rate_snapshot=meta.rate_snapshot,
-        years=list(query.years) if query.years else None,
-        regulators=list(query.regulators),
+        years=list(q.years) if q.years else None,
+        regulators=list(q.regulators),
+        n_records=len(c.fines),
+        n_counted=len(counted(c, q)),
         largest=largest,
         scope=meta.scope,
     )
@@ -381,17 +554,22 @@ def headline_figures(
 
 
 __all__ = [
+    "largest_groups",
+    "with_regulator_names",
+    "all_converted",
+    "articles_cited",
     "conversion_audit",
     "counted_converted",
     "currency_effect",
+    "fines_behind",
     "headline_figures",
     "largest_fines",
     "matter_decisions",
     "matter_events",
+    "nominal_and_real",
+    "notices_and_finals",
     "own_currency",
     "rate_conventions",
     "rate_conventions_wide",
     "timeline_table",
-    "nominal_and_real",
-    "articles_cited",
 ]

@@ -7,7 +7,6 @@ the source and the target currency separately; ``fx_date`` is the older of the t
 used. A fixing more than ``max_staleness_days`` days before the date is never used: that is an
 error naming the fine_ids, never a NaN and never an extrapolation.
 
-Importing this module registers the ``DataFrame.fines`` accessor (``df.fines.convert("USD")``).
 """
 
 from __future__ import annotations
@@ -20,31 +19,43 @@ import numpy as np
 import pandas as pd
 
 from finestats.errors import RatesError, Unconverted, UsageError
-from finestats.parsing import parse_date, parse_year
+from finestats.parsing import YEAR_AVERAGE, parse_currency, parse_date, parse_year
 from finestats.prices import load_prices, real_factors
-from finestats.rates import CODE_RE, ECB_HIST_URL, LEGACY_SOURCE, NO_FIX, RateTable, years_of
-from finestats.snapshots import RatesArg, load_rates
+from finestats.query import Query
+from finestats.rates import (
+    ECB_HIST_URL,
+    LEGACY_SOURCE,
+    NO_FIX,
+    RatesArg,
+    RateTable,
+    load_rates,
+    years_of,
+)
 
-__all__ = ["FinesAccessor", "convert"]
+__all__ = ["convert"]
 
 NEWER_FILE_HINT = (
     f"run `finestats rates update` (downloads {ECB_HIST_URL}) or pass rates=PATH / --rates PATH"
 )
-YEAR_AVERAGE = "year-average"
+_UNSET: Any = object()
 
 
 def convert(
     df: pd.DataFrame,
-    to: str = "EUR",
+    to: str = _UNSET,
     *,
-    on: str = "decision_date",
-    at: str | dt.date | None = None,
+    query: Query | None = None,
+    on: str = _UNSET,
+    at: str | dt.date | None = _UNSET,
     rates: RatesArg = None,
     max_staleness_days: int = 7,
-    real: int | None = None,
+    real: int | None = _UNSET,
     prices: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return a copy of ``df`` with ``amount`` (in ``currency``) converted to ``to``.
+
+    ``to``, ``on``, ``at`` and ``real`` default to those of ``query`` (a :class:`Query`), else
+    to ``"EUR"``, ``"decision_date"``, None and None.
 
     Which fixing:
 
@@ -82,9 +93,19 @@ def convert(
     ``real=YEAR`` also expresses each converted amount in that year's prices: ``real_factor`` is
     ``index[YEAR] / index[year of the row's on date]`` of the target currency's consumer price
     index (:mod:`finestats.prices`; ``prices`` defaults to the data folder's file), and
-    ``amount_<to>_real_<YEAR>`` the amount times it. A currency without an index, or a year the
-    index does not cover, is a RatesError naming the fine_ids, never a nominal figure.
+    ``amount_<to>_real_<YEAR>`` the amount times it. The year is the fine's own (of its ``on``
+    date) also when ``at`` converts every fine at one date's rates. A currency without an
+    index, or a year the index does not cover, is a RatesError naming the fine_ids, never a
+    nominal figure.
+
+    An amount that is missing, not finite or not positive (in a frame built by hand) is a
+    RatesError naming the row: it would otherwise vanish from a total or distort it.
     """
+    q = query or Query()
+    to = q.currency if to is _UNSET else to
+    on = q.on if on is _UNSET else on
+    at = q.at if at is _UNSET else at
+    real = q.real if real is _UNSET else real
     job = _Job.make(df, to, on, at, max_staleness_days)
     source = load_rates(rates)
     table = _table(source, job)
@@ -105,17 +126,21 @@ def convert(
         rate_s, rate_t, fx_day = _daily_rates(job, table, src, t)
     job.problems.raise_if_any()
     out = _result(job, rate_t / rate_s, fx_day, table.source, _legacy_rows(job, table, src, t))
-    return out if real is None else in_prices_of(out, job, parse_year("real", real), prices)
+    if real is None:
+        return out
+    own_days = job.days if at is None or job.year_average else _row_days(df, on)[0]
+    return in_prices_of(out, job.to, own_days, parse_year("real", real), prices)
 
 
 def in_prices_of(
-    out: pd.DataFrame, job: _Job, year: int, prices: pd.DataFrame | None
+    out: pd.DataFrame, to: str, days: np.ndarray, year: int, prices: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """Add ``real_factor`` and ``amount_<to>_real_<year>`` (see :func:`convert`)."""
+    """Add ``real_factor`` and ``amount_<to>_real_<year>`` (see :func:`convert`); ``days`` are
+    the rows' own dates (epoch days), whose years are deflated."""
     ids = out["fine_id"] if "fine_id" in out.columns else out.index.to_series()
     table = prices if prices is not None else load_prices()
-    factor = real_factors(years_of(job.days), ids.reset_index(drop=True), job.to, year, table)
-    cur = job.to.lower()
+    factor = real_factors(years_of(days), ids.reset_index(drop=True), to, year, table)
+    cur = to.lower()
     out["real_factor"] = factor
     out[f"amount_{cur}_real_{year}"] = out[f"amount_{cur}"].to_numpy() * factor
     return out
@@ -138,8 +163,12 @@ class _Job:
             raise UsageError(f"convert() needs a DataFrame, not {type(df).__name__}")
         if isinstance(max_gap, bool) or not isinstance(max_gap, int | np.integer) or max_gap < 0:
             raise UsageError(f"max_staleness_days must be an integer >= 0, not {max_gap!r}")
-        if not isinstance(to, str) or not CODE_RE.match(to.strip().upper()):
-            raise RatesError(f"target currency {to!r} is not an ISO 4217 code such as USD")
+        try:
+            to = parse_currency("to", to)
+        except UsageError:
+            raise RatesError(
+                f"target currency {to!r} is not an ISO 4217 code such as USD"
+            ) from None
         year_average = isinstance(at, str) and at.strip().lower() == YEAR_AVERAGE
         at_day = None if at is None or year_average else parse_date("at", at)
         needed = ["amount", "currency"] + ([on] if at_day is None else [])
@@ -154,7 +183,22 @@ class _Job:
         else:
             days, nat = _row_days(df, on)
             problems.add(nat, f"{on} is missing (NaT); fill it or convert with another date column")
-        return cls(df, to.strip().upper(), year_average, int(max_gap), days, problems)
+        _check_amounts(df, problems)
+        return cls(df, to, year_average, int(max_gap), days, problems)
+
+
+def _check_amounts(df: pd.DataFrame, problems: _Problems) -> None:
+    """Missing, infinite or non-positive amounts (frames built by hand) are reported by row."""
+    try:
+        amount = df["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"column 'amount' must hold numbers, not {df['amount'].dtype}; "
+            "parse it with pd.to_numeric"
+        ) from None
+    problems.add(np.isnan(amount), "amount is missing (NaN)")
+    problems.add(np.isinf(amount), "amount is not finite")
+    problems.add(amount <= 0, "amount is not positive")
 
 
 def _row_days(df: pd.DataFrame, on: str) -> tuple[np.ndarray, np.ndarray]:
@@ -385,15 +429,3 @@ class _Problems:
             Unconverted(reason, tuple(str(v) for v in ids[mask])) for mask, reason in self._items
         ]
         raise RatesError(unconverted=unconverted, n_rows=len(df))
-
-
-@pd.api.extensions.register_dataframe_accessor("fines")
-class FinesAccessor:
-    """``df.fines.convert("USD", **kw)`` is ``finestats.convert(df, "USD", **kw)``."""
-
-    def __init__(self, df: pd.DataFrame) -> None:
-        self._df = df
-
-    def convert(self, to: str = "EUR", **kw: Any) -> pd.DataFrame:
-        """See :func:`finestats.conversion.convert`."""
-        return convert(self._df, to, **kw)

@@ -16,74 +16,62 @@ import numpy as np
 import pandas as pd
 
 from finestats import paths
-from finestats.csvtable import Checks, read_cells
-from finestats.parsing import strict_dates
-from finestats.records import source_of
+from finestats.csvtable import Checks, check_declared, read_cells, stripped_cells
+from finestats.errors import Problem
+from finestats.fileio import CACHE
+from finestats.schema import COVERAGE, names
 
-COVERAGE_COLUMNS: tuple[str, ...] = (
-    "regulator",
-    "regulator_name",
-    "country",
-    "period_start",
-    "period_end",
-    "threshold_eur",
-    "laws",
-    "last_checked",
-    "method",
-    "notes",
-)
+COVERAGE_COLUMNS: tuple[str, ...] = names(COVERAGE)
 
 
 def load_coverage(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Load and validate a coverage file: dates as datetime64[ns], ``threshold_eur`` float,
-    ``laws`` as text (``;``-separated). Raises FineDataError with file:line problems."""
+    ``laws`` as text (``;``-separated). Raises FineDataError with file:line problems. Read once
+    per file content."""
     p = paths.absolute(path)
+    return CACHE.get([p], lambda: _load(p), "coverage")
+
+
+def _load(p: Path) -> pd.DataFrame:
     cells = read_cells(p, COVERAGE_COLUMNS, what="coverage CSV file")
-    frame = cells.frame.apply(lambda s: s.str.strip())
+    frame = stripped_cells(cells)
     checks = Checks(cells, {c: i for i, c in enumerate(COVERAGE_COLUMNS)})
-    checks.required([c for c in COVERAGE_COLUMNS if c != "notes"])
+    parsed = check_declared(checks, frame, COVERAGE)
     out = frame.copy()
     for col in ("period_start", "period_end", "last_checked"):
-        days, bad = strict_dates(frame[col])
-        checks.flag(bad, col, "an ISO date (YYYY-MM-DD)")
-        out[col] = days.astype("datetime64[ns]")
+        out[col] = parsed[col].astype("datetime64[ns]")
     checks.flag(out["period_end"] < out["period_start"], "period_end", "a date after period_start")
-    thr = frame["threshold_eur"]
-    ok = thr.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(bool)
+    key = frame["regulator"] + "|" + law_names(frame["laws"]).map(lambda s: ";".join(sorted(s)))
     checks.flag(
-        (thr != "").to_numpy(bool) & ~ok,
-        "threshold_eur",
-        "a whole number of euros (0 = every fine)",
+        key.duplicated().to_numpy(bool), "laws", "one row per regulator and set of laws (any order)"
     )
-    key = frame["regulator"] + "|" + frame["laws"]
-    checks.flag(key.duplicated().to_numpy(bool), "laws", "one row per regulator and set of laws")
     checks.raise_if_any()
-    out["threshold_eur"] = pd.to_numeric(thr.where(ok), errors="coerce").astype("float64")
+    out["threshold_eur"] = parsed["threshold_eur"]
     out["notes"] = out["notes"].where(out["notes"] != "")
     return out
 
 
+def against_fines(coverage: pd.DataFrame, fines: pd.DataFrame, path: str) -> list[Problem]:
+    """The coverage file's problems with respect to the records (``validate --strict``): every
+    regulator of the records has a row, and a row's name and country are the records' own."""
+    problems = []
+    for col in ("regulator_name", "country"):
+        own = fines.groupby(fines["regulator"].astype(str), observed=True)[col].first()
+        for i, r in enumerate(coverage.itertuples(index=False)):
+            want = own.get(r.regulator)
+            if want is not None and str(getattr(r, col)) != str(want):
+                problems.append(
+                    Problem(path, i + 2, col, str(getattr(r, col)), f"'{want}' as in the records")
+                )
+    for reg in sorted(set(fines["regulator"].astype(str)) - set(coverage["regulator"])):
+        problems.append(
+            Problem(path, 0, "regulator", reg, "a row for every regulator of the records")
+        )
+    return problems
+
+
 def coverage_path(fines_path: str | os.PathLike[str]) -> Path:
     return paths.companion(fines_path, paths.COVERAGE_NAME)
-
-
-def coverage_for(df: pd.DataFrame) -> pd.DataFrame | None:
-    """The coverage file beside the file a records frame was loaded from, or None."""
-    src = source_of(df)
-    if src is None:
-        return None
-    path = coverage_path(src.path)
-    if not path.is_file():
-        return None
-    st = path.stat()
-    key = (str(path), st.st_mtime_ns, st.st_size)
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = load_coverage(path)
-    return _CACHE[key]
-
-
-_CACHE: dict[tuple, pd.DataFrame] = {}
 
 
 def law_names(law: pd.Series) -> pd.Series:
@@ -121,8 +109,11 @@ def scope_text(coverage: pd.DataFrame | None) -> str:
     if coverage is None or coverage.empty:
         return "No declared scope: the records are a sample."
     start = coverage["period_start"].min().date()
-    end = coverage["period_end"].max().date()
+    ends = coverage.groupby("regulator")["period_end"].max()
+    end = ends.max().date()
+    short = ends[ends < ends.max()]
     n = coverage["regulator"].nunique()
+    until = f" ({len(short)} of them only to {short.max():%Y-%m-%d})" if len(short) else ""
     nonzero = coverage.loc[coverage["threshold_eur"] > 0, "threshold_eur"]
     every = coverage[coverage["threshold_eur"] == 0]
     partial = set(coverage.loc[coverage["threshold_eur"] > 0, "regulator"])
@@ -131,11 +122,56 @@ def scope_text(coverage: pd.DataFrame | None) -> str:
         for r in every.itertuples()
     )
     if nonzero.empty:
-        return f"Complete for every fine decided {start} to {end} by {n} regulators."
+        return f"Complete for every fine decided {start} to {end} by {n} regulators{until}."
     text = (
         f"Complete for fines of EUR {nonzero.mode().iat[0]:,.0f} or more decided {start} to "
-        f"{end} by {n} regulators"
+        f"{end} by {n} regulators{until}"
     )
     if names:
         text += ", and for every fine of " + " and ".join(names)
     return text + "; other records are a sample."
+
+
+def coverage_table(
+    df: pd.DataFrame, coverage: pd.DataFrame, amount_eur: np.ndarray
+) -> pd.DataFrame:
+    """One row per coverage row: regulator, period, threshold, laws, last checked, how, the
+    number of records of the regulator and how many are inside the claim (``amount_eur``: each
+    record's amount in EUR at its decision date, converted by the caller with its rates)."""
+    eur = amount_eur
+    regulator = df["regulator"].astype(str)
+    rows = []
+    for r in coverage.sort_values(
+        ["regulator", "laws"], key=lambda s: s.str.casefold()
+    ).itertuples():
+        mine = (regulator == r.regulator).to_numpy(bool)
+        inside = in_scope(df, coverage[coverage.index == r.Index], eur) & mine
+        rows.append(
+            {
+                "regulator": r.regulator,
+                "country": r.country,
+                "period": f"{r.period_start:%Y-%m-%d}..{r.period_end:%Y-%m-%d}",
+                "threshold_eur": "every fine"
+                if r.threshold_eur == 0
+                else f"{r.threshold_eur:,.0f}",
+                "laws": r.laws,
+                "last_checked": f"{r.last_checked:%Y-%m-%d}",
+                "records": int(mine.sum()),
+                "in_scope": int(np.sum(inside)),
+                "method": r.method,
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+TABLE_COLUMNS = (
+    "regulator",
+    "country",
+    "period",
+    "threshold_eur",
+    "laws",
+    "last_checked",
+    "records",
+    "in_scope",
+    "method",
+)

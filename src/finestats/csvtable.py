@@ -14,12 +14,13 @@ checked on its distinct values.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
 import stat
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from finestats.errors import FineDataError, Problem
+from finestats.parsing import strict_dates
+from finestats.schema import Column
 
 
 @dataclass
@@ -207,23 +210,6 @@ def _physical_lines(frame: pd.DataFrame, total: int) -> np.ndarray:
 # Bulk checks
 
 
-def mismatches(s: pd.Series, pattern: str) -> np.ndarray:
-    """Mask of the values of ``s`` that do not fully match ``pattern`` (a regex that cannot
-    match a newline). One regex pass over the joined column when every value matches."""
-    values = s.tolist()
-    joined = "\n".join(values)
-    if re.fullmatch(f"(?:{pattern})(?:\n(?:{pattern}))*", joined) if values else True:
-        return np.zeros(len(values), dtype=bool)
-    return ~s.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
-
-
-def by_distinct(s: pd.Series, bad: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Mask of the rows whose value is bad, ``bad`` being called once on the distinct values."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    flags = np.asarray(bad(np.asarray(uniques, dtype=object)), dtype=bool)
-    return flags[codes]
-
-
 @dataclass
 class Checks:
     """Problems found in a file, collected in bulk and reported in file order."""
@@ -263,3 +249,62 @@ class Checks:
         for col in columns:
             if col in self.cells.frame.columns:
                 self.flag(self.cells.frame[col] == "", col, "a value (this column is required)")
+
+
+# --------------------------------------------------------------------------------------------
+# Checks from a file's column declarations (finestats.schema)
+
+
+def check_declared(checks: Checks, frame: pd.DataFrame, table: Sequence[Column]) -> dict:
+    """Check every cell of a small data file against its columns' declarations: a value where
+    one is required, no NUL or other control character, the declared vocabulary or pattern,
+    real dates (not in the future where declared), finite numbers. Returns the parsed dates
+    (datetime64[D]) and numbers (float64) by column, NaT/NaN where empty or bad."""
+    parsed: dict[str, np.ndarray] = {}
+    for col in table:
+        if col.name not in frame.columns:
+            continue
+        s = frame[col.name]
+        filled = (s != "").to_numpy(bool)
+        if col.required:
+            checks.flag(~filled, col.name, "a value (this column is required)")
+        checks.flag(
+            s.str.contains(_CONTROL, regex=True).to_numpy(bool),
+            col.name,
+            "text without NUL or other control characters",
+        )
+        if col.kind == "date":
+            days, bad = strict_dates(s)
+            checks.flag(bad, col.name, col.expected or "an ISO date (YYYY-MM-DD)")
+            if col.not_future:
+                checks.flag(days > _today(), col.name, "a date that is not in the future")
+            parsed[col.name] = days
+            continue
+        if col.vocabulary:
+            bad = filled & ~s.isin(list(col.vocabulary)).to_numpy(bool)
+        elif col.pattern:
+            bad = filled & ~s.str.fullmatch(col.pattern).fillna(False).to_numpy(bool)
+        else:
+            bad = np.zeros(len(s), dtype=bool)
+        checks.flag(bad, col.name, col.expected)
+        if col.kind in ("amount", "number", "year"):
+            values = pd.to_numeric(s.where(filled & ~bad), errors="coerce").to_numpy("float64")
+            finite = np.isfinite(values)
+            checks.flag(filled & ~bad & ~finite, col.name, "a finite number (this one overflows)")
+            if col.kind == "amount":
+                checks.flag(finite & (values <= 0), col.name, col.expected)
+            parsed[col.name] = np.where(finite, values, np.nan)
+    return parsed
+
+
+#: NUL and the C0 control characters but tab, newline and carriage return.
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _today() -> np.datetime64:
+    return np.datetime64(dt.date.today(), "D")
+
+
+def stripped_cells(cells: Cells) -> pd.DataFrame:
+    """The cells with spaces around each value removed (small files keep no meaningful spaces)."""
+    return cells.frame.apply(lambda s: s.str.strip())

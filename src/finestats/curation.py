@@ -23,7 +23,8 @@ from finestats import paths
 from finestats.conversion import convert
 from finestats.csvtable import Cells, Checks, read_cells
 from finestats.errors import FineDataError, FineDataWarning, Notice, Problem, RatesError
-from finestats.records import EXTENDED, OPTIONAL, read_records, source_of
+from finestats.records import read_records, source_of
+from finestats.schema import FINES
 
 URL_RE = re.compile(r"^https?://[^\s/]+\.[^\s/]+(?:/\S*)?$")
 BLOCKED_COLUMNS = ("host", "reason")
@@ -153,9 +154,7 @@ def _stale_provisional(checks: Checks, df: pd.DataFrame) -> None:
 
 
 def _extended(checks: Checks, df: pd.DataFrame) -> None:
-    for col in EXTENDED:
-        if col in OPTIONAL:
-            continue
+    for col in (c.name for c in FINES if c.strict):
         missing = df[col].isna().to_numpy()
         checks.flag(missing, col, "a value (every record of the curated collection has one)")
     on_announcement = (df["date_basis"] == "announcement").to_numpy()

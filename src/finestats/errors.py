@@ -31,7 +31,19 @@ class FinestatsError(Exception):
 
 
 class UsageError(FinestatsError, ValueError):
-    """A bad argument or parameter (unknown regulator, start year after end year...)."""
+    """A bad argument or parameter (unknown regulator, start year after end year...).
+
+    ``cli`` is the same message worded for the command line, where it differs (naming
+    ``--view effective`` rather than ``view='effective'``)."""
+
+    def __init__(self, message: str = "", *, cli: str | None = None):
+        super().__init__(message)
+        self.cli = cli or message
+
+
+class NothingToShow(FinestatsError):
+    """A notebook's selection leaves it nothing to show (no fine, no decision of its matter):
+    not a failure. A notebook shows the sentence and stops; a report lists it as skipped."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,15 @@ class FineDataError(FinestatsError, ValueError):
 
 class FineDataWarning(UserWarning):
     """Something in the records worth a look that is not an error (e.g. a very large amount)."""
+
+
+class ReportWarning(UserWarning):
+    """Something about the report archive worth knowing (a damaged state file, a foreign
+    manifest) that does not stop a report."""
+
+
+class RatesWarning(UserWarning):
+    """Something about the rate snapshots worth knowing (e.g. a stored file that is ignored)."""
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@ standing of a fine without setting a new amount.
 One row per step: an appeal lodged, dismissed or withdrawn, a fine upheld, set aside, reinstated,
 a case remitted, leave to appeal refused. A court outcome that sets a new amount is not an event:
 it is a ``reduced``/``annulled`` record in ``fines.csv``. The file lives beside the fines file it
-describes; :func:`events_for` finds it from a loaded records frame.
+describes, and is validated against it.
 
-Only two outcomes change what counts (:data:`STANDING`): ``set-aside`` (the fine stops counting
-from that date) and ``reinstated`` (it counts again). The others are the fine's history.
+Only two outcomes change what counts (:data:`STANDING`): ``set-aside`` (the record the event
+names stops standing: what it replaced stands again, or nothing if it was the decision itself)
+and ``reinstated`` (it stands again). The others are the fine's history.
 """
 
 from __future__ import annotations
@@ -19,74 +20,49 @@ import numpy as np
 import pandas as pd
 
 from finestats import paths
-from finestats.csvtable import Checks, read_cells
+from finestats.csvtable import Checks, check_declared, read_cells, stripped_cells
 from finestats.errors import Problem
-from finestats.parsing import strict_dates
-from finestats.records import SLUG_RE, source_of
+from finestats.fileio import CACHE
+from finestats.schema import EVENTS, OUTCOMES, names
 
-EVENT_COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "fine_id",
-    "date",
-    "court",
-    "outcome",
-    "source_url",
-    "notes",
-)
-OUTCOMES: tuple[str, ...] = (
-    "appeal-lodged",
-    "appeal-dismissed",
-    "appeal-withdrawn",
-    "upheld",
-    "set-aside",
-    "reinstated",
-    "remitted",
-    "leave-refused",
-)
-#: Outcomes that change whether a fine counts: False = it stops counting, True = it counts again.
+EVENT_COLUMNS: tuple[str, ...] = names(EVENTS)
+#: Outcomes that change whether a record stands: False = it stops, True = it stands again.
 STANDING: dict[str, bool] = {"set-aside": False, "reinstated": True}
+
+__all__ = ["EVENT_COLUMNS", "OUTCOMES", "STANDING", "empty_events", "events_path", "load_events"]
 
 
 def load_events(path: str | os.PathLike[str], fines: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Load and validate an events file; with ``fines``, also check that each event names a
-    record of it and is dated on or after that record's decision date.
+    """Load and validate an events file; with ``fines`` (the records of the fines file beside
+    it), also check that each event names one of its records, is dated on or after that record's
+    decision date, and does not contradict another event.
 
     Returns ``event_id``, ``fine_id``, ``court``, ``outcome``, ``source_url``, ``notes`` as text
     and ``date`` as datetime64[ns], in file order. Raises :class:`FineDataError` listing every
-    problem as ``FILE:LINE: column 'C' value 'V': expected ...``.
+    problem as ``FILE:LINE: column 'C' value 'V': expected ...``. Read once per file content.
     """
     p = paths.absolute(path)
+    key = () if fines is None else (len(fines), tuple(fines["fine_id"].astype(str)))
+    return CACHE.get([p], lambda: _load(p, fines), "events", key)
+
+
+def _load(p: Path, fines: pd.DataFrame | None) -> pd.DataFrame:
     cells = read_cells(p, EVENT_COLUMNS, what="court events CSV file")
-    frame = cells.frame.apply(lambda s: s.str.strip())
+    frame = stripped_cells(cells)
     checks = Checks(cells, {c: i for i, c in enumerate(EVENT_COLUMNS)})
-    checks.required([c for c in EVENT_COLUMNS if c != "notes"])
-    filled = lambda col: (frame[col] != "").to_numpy(bool)  # noqa: E731
-    ids = frame["event_id"]
+    days = check_declared(checks, frame, EVENTS)["date"]
     checks.flag(
-        filled("event_id") & ~ids.str.fullmatch(SLUG_RE.pattern[1:-1]).fillna(False),
+        (frame["event_id"] != "").to_numpy(bool) & frame["event_id"].duplicated().to_numpy(bool),
         "event_id",
-        "a lowercase slug such as ico-2022-clearview-ai-set-aside-2023",
+        "a unique event_id",
     )
+    same = ["fine_id", "date", "court", "outcome"]
     checks.flag(
-        filled("event_id") & ids.duplicated().to_numpy(bool), "event_id", "a unique event_id"
-    )
-    days, bad = strict_dates(frame["date"])
-    checks.flag(bad, "date", "an ISO date (YYYY-MM-DD)")
-    checks.flag(
-        days > np.datetime64(pd.Timestamp.today().date(), "D"),
-        "date",
-        "a date that is not in the future",
-    )
-    checks.flag(
-        filled("outcome") & ~frame["outcome"].isin(OUTCOMES).to_numpy(bool),
+        frame.duplicated(same).to_numpy(bool),
         "outcome",
-        "one of " + ", ".join(OUTCOMES),
+        "one row per court step (the same step is already listed under another event_id)",
     )
-    checks.flag(
-        filled("source_url") & ~frame["source_url"].str.match(r"https?://").fillna(False),
-        "source_url",
-        "an http(s) URL of the page that states the step",
-    )
+    _contradictions(checks, frame)
     if fines is not None:
         _against_fines(checks, frame, days, fines)
     checks.raise_if_any()
@@ -94,6 +70,19 @@ def load_events(path: str | os.PathLike[str], fines: pd.DataFrame | None = None)
     out["date"] = days.astype("datetime64[ns]")
     out["notes"] = out["notes"].where(out["notes"] != "")
     return out
+
+
+def _contradictions(checks: Checks, frame: pd.DataFrame) -> None:
+    """A set-aside and a reinstatement of one record on one day: which stands cannot be told."""
+    standing = frame[frame["outcome"].isin(list(STANDING))]
+    kinds = standing.groupby(["fine_id", "date"])["outcome"].transform("nunique")
+    clash = np.zeros(len(frame), dtype=bool)
+    clash[frame.index.get_indexer(standing.index[(kinds > 1).to_numpy(bool)])] = True
+    checks.flag(
+        clash,
+        "outcome",
+        "one standing outcome per record and day (set-aside and reinstated on the same day)",
+    )
 
 
 def _against_fines(checks: Checks, frame: pd.DataFrame, days: np.ndarray, fines: pd.DataFrame):
@@ -124,48 +113,8 @@ def events_path(fines_path: str | os.PathLike[str]) -> Path:
     return paths.companion(fines_path, paths.EVENTS_NAME)
 
 
-def events_for(df: pd.DataFrame) -> pd.DataFrame | None:
-    """The events beside the file a records frame was loaded from (validated against it), or None
-    when the frame was built by hand or there is no events file."""
-    src = source_of(df)
-    if src is None:
-        return None
-    path = events_path(src.path)
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return _cached(str(path), st.st_mtime_ns, st.st_size, src.sha256, df)
-
-
-def _cached(path: str, mtime: int, size: int, fines_sha: str, df: pd.DataFrame) -> pd.DataFrame:
-    key = (path, mtime, size, fines_sha)
-    hit = _CACHE.get(key)
-    if hit is None:
-        hit = load_events(path, df)
-        _CACHE.clear()
-        _CACHE[key] = hit
-    return hit
-
-
-_CACHE: dict[tuple, pd.DataFrame] = {}
-
-
-def standing_dropped(
-    counted: pd.DataFrame, roots: pd.Series, latest_date: pd.Series, events: pd.DataFrame
-) -> np.ndarray:
-    """Mask of the counted decisions that stand set aside: the last ``set-aside``/``reinstated``
-    event on the decision's chain, dated on or after its latest outcome record, is a set-aside.
-
-    ``roots`` maps every record id of a chain to its decision's id; ``latest_date`` is each
-    counted decision's latest outcome date (indexed like ``counted``)."""
-    steps = events[events["outcome"].isin(list(STANDING))]
-    if steps.empty:
-        return np.zeros(len(counted), dtype=bool)
-    steps = steps.assign(root=steps["fine_id"].map(roots)).dropna(subset=["root"])
-    last = steps.sort_values("date", kind="stable").groupby("root").tail(1).set_index("root")
-    decision = counted["fine_id"].astype(str)
-    step_date = decision.map(last["date"]).to_numpy("datetime64[ns]")
-    stands = decision.map(last["outcome"]).map(STANDING).to_numpy(object)
-    relevant = ~np.isnat(step_date) & (step_date >= latest_date.to_numpy("datetime64[ns]"))
-    return relevant & (stands == False)  # noqa: E712 (object array of True/False/NaN)
+def empty_events() -> pd.DataFrame:
+    """An events frame with no rows (a collection without an events file)."""
+    out = pd.DataFrame({c: pd.Series(dtype="str") for c in EVENT_COLUMNS})
+    out["date"] = pd.Series(dtype="datetime64[ns]")
+    return out

@@ -1,4 +1,5 @@
-"""Files written safely: atomic replacement, pairs replaced together, fingerprints.
+"""Files written and read safely: atomic replacement, pairs replaced together, fingerprints,
+and one cache of what was computed from files.
 
 Every file finestats writes goes through :func:`atomic_write`: the bytes are written to a temporary
 file beside the target and renamed over it, so a reader sees the old file or the new one, never a
@@ -13,6 +14,8 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -63,7 +66,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``.
 
     If ``write`` raises, ``path`` keeps its previous content and the temporary file is removed.
-    Parent folders are created as needed.
+    Parent folders are created as needed. A target that exists and is not a regular file (a
+    symbolic link, a device, a pipe) is refused, never replaced.
     """
     return atomic_write_many([(path, write)])[0]
 
@@ -78,6 +82,10 @@ def atomic_write_many(items: Sequence[tuple[str | os.PathLike[str], Callable[[Pa
             target = Path(path)
             if str(path) == "":
                 raise UsageError("an empty path was given where a file is expected")
+            if target.is_symlink() or (target.exists() and not target.is_file()):
+                raise UsageError(
+                    f"{target} is not a regular file (a link, folder, device or pipe): not replaced"
+                )
             ensure_dir(target.parent)
             try:
                 tmp = _temp_beside(target)
@@ -129,3 +137,57 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+class FileCache:
+    """What was computed from files, kept while the files are unchanged (same path, size and
+    modification time). Frames are handed out as copies (pandas copy-on-write: cheap), so that
+    a caller who edits one never changes what a later call gets."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, files: Sequence[str | os.PathLike[str]], compute: Callable[[], Any], *key: Any):
+        """The value for these files (and ``key``), computed once per content."""
+        stamp = tuple(_stamp(f) for f in files) + key
+        with self._lock:
+            hit = self._items.get(stamp, _MISSING)
+            if hit is not _MISSING:
+                self._items.move_to_end(stamp)
+        if hit is _MISSING:
+            hit = compute()
+            with self._lock:
+                self._items[stamp] = hit
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return _copy(hit)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_MISSING = object()
+
+
+def _stamp(path: str | os.PathLike[str]) -> tuple:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (str(path), None)
+    return (str(path), st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _copy(value: Any) -> Any:
+    copy = getattr(value, "copy", None)
+    if callable(copy) and hasattr(value, "columns"):  # a DataFrame
+        return copy()
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    return value
+
+
+#: The one file cache of the process (records, events, coverage, price indices, figures).
+CACHE = FileCache()

@@ -9,24 +9,46 @@ separators, long text shortened on screen).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from finestats.query import YEAR_AVERAGE, Query, ResultMeta, meta_of
+from finestats.query import YEAR_AVERAGE, Query, ResultMeta, settings
 
 _UNITS = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
-AMOUNT_PREFIXES = ("amount_", "total_", "median_", "max_")
+#: Column name prefixes of money columns (rounded to cents in exports, shown without decimals).
+MONEY_PREFIXES = ("amount_", "total_", "median_", "max_", "delta_", "notice_", "final_")
+_YEAR_COLUMN = re.compile(r"^\d{4}$")
+
+
+def is_money(name: object) -> bool:
+    """Whether a column holds money: ``amount``, ``amount_<cur>``, ``total_...``, ``median_``,
+    ``max_``, ``delta_``, a pivot's year columns and its ``Total`` (``final_share`` is a ratio)."""
+    text = str(name)
+    if text.endswith(("_share", "_rate")):
+        return False
+    return (
+        text.startswith(MONEY_PREFIXES)
+        or text in ("amount", "Total")
+        or bool(_YEAR_COLUMN.match(text))
+    )
+
+
 #: Longest text shown in a table cell on screen (CSV files keep the whole text).
 CELL_WIDTH = 60
 
 
-def format_amount(x: float | None, currency: str = "", decimals: int = 1) -> str:
+def format_amount(
+    x: float | None, currency: str = "", decimals: int = 1, *, significant: int | None = None
+) -> str:
     """A readable amount: ``1_500_000, "EUR"`` -> ``"EUR 1.5M"``; k, M, bn; trailing zeros dropped.
 
     ``decimals`` is the most decimals shown after scaling (``7_500`` -> ``"7.5k"``, ``20e6`` ->
-    ``"20M"``). Below 1,000 the amount is rounded to whole units. NaN or None give ``"n/a"``.
+    ``"20M"``); ``significant`` shows that many significant digits instead, keeping zeros
+    (``7_044e6`` -> ``"7.04bn"``, ``346.2e6`` -> ``"346M"``), for headline figures. Below
+    1,000 the amount is rounded to whole units. NaN or None give ``"n/a"``.
     """
     prefix = f"{currency.upper()} " if currency else ""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -37,11 +59,20 @@ def format_amount(x: float | None, currency: str = "", decimals: int = 1) -> str
     text = f"{a:,.0f}"
     for i, (scale, suffix) in enumerate(_UNITS):
         if a >= scale * (1 - 0.5 * 10 ** -(decimals + 3)):
-            value = round(a / scale, decimals)
+            digits = decimals
+            if significant is not None:
+                whole = len(str(int(round(a / scale, 6)))) if a / scale >= 1 else 1
+                digits = max(significant - whole, 0)
+            value = round(a / scale, digits)
             if value >= 1000 and i > 0:  # 999.95k -> 1M
                 scale, suffix = _UNITS[i - 1]
-                value = round(a / scale, decimals)
-            text = f"{value:,.{decimals}f}".rstrip("0").rstrip(".") + suffix
+                if significant is not None:
+                    digits = max(significant - 1, 0)
+                value = round(a / scale, digits)
+            shown = f"{value:,.{digits}f}"
+            if significant is None:
+                shown = shown.rstrip("0").rstrip(".") if "." in shown else shown
+            text = shown + suffix
             break
     else:
         if round(a) == 0:
@@ -105,21 +136,20 @@ def view_text(meta: ResultMeta | Query) -> str:
 
 
 def filters_text(q: Query) -> str:
-    """The filters of a query in words (empty when none)."""
+    """The filters of a query in words (empty when none), from the settings' declarations."""
     parts = []
-    if q.years:
-        a, b = q.years
-        parts.append(f"decided {a}" if a == b else f"decided {a}-{b}")
-    for label, values in (
-        ("regulators", q.regulators),
-        ("countries", q.countries),
-        ("sectors", q.sectors),
-    ):
-        if values:
-            parts.append(f"{label} {', '.join(values)}")
-    for label, value in (("defendant", q.defendant), ("matter", q.matter), ("article", q.article)):
-        if value:
-            parts.append(f"{label} {value}")
+    for name, setting in settings().items():
+        value = getattr(q, name)
+        if not setting.words or value is None or value == () or value == "":
+            continue
+        if name == "years":
+            a, b = value
+            verb = "decided" if q.year_of == "decision_date" else "announced"
+            parts.append(f"{verb} {a}" if a == b else f"{verb} {a}-{b}")
+        elif isinstance(value, tuple):
+            parts.append(f"{setting.words} {', '.join(value)}")
+        else:
+            parts.append(f"{setting.words} {value}")
     return "; ".join(parts)
 
 
@@ -150,9 +180,7 @@ def readable(table: pd.DataFrame, *, width: int = CELL_WIDTH) -> pd.DataFrame:
     for col in out.columns:
         name = str(col)
         s = out[col]
-        if pd.api.types.is_float_dtype(s) and (
-            name.startswith(AMOUNT_PREFIXES) or name.isdigit() or name in ("Total", "amount")
-        ):
+        if pd.api.types.is_float_dtype(s) and (is_money(name)):
             out[col] = s.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
         elif name in ("fx_rate", "implied_rate", "real_factor") and pd.api.types.is_float_dtype(s):
             out[col] = s.map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
@@ -206,26 +234,3 @@ def pivot_for_reading(wide: pd.DataFrame) -> pd.DataFrame:
     out = wide.loc[["Total", *order], cols]
     out.attrs = dict(wide.attrs)
     return out
-
-
-def plain_table(table: pd.DataFrame) -> str:
-    """An aligned plain-text table for the terminal, with thousands separators, plus a note on
-    what was counted."""
-    shown = table.copy()
-    for col in shown.columns:
-        if str(col).startswith(("total_", "median_", "max_", "amount_")):
-            shown[col] = shown[col].map("{:,.0f}".format)
-        elif not pd.api.types.is_numeric_dtype(shown[col]):  # text reads better left-aligned
-            width = max(len(str(col)), int(shown[col].astype(str).str.len().max() or 0))
-            shown[col] = shown[col].astype(str).str.ljust(width)
-            shown = shown.rename(columns={col: str(col).ljust(width)})
-    body = shown.to_string(index=False) if len(shown) else "(no fines match)"
-    meta = meta_of(table)
-    return f"{body}\n\n{result_note(meta)}\n" if meta else f"{body}\n"
-
-
-def result_note(meta: ResultMeta) -> str:
-    text = f"{convention(meta)}, snapshot {meta.rate_snapshot}; view {view_text(meta)}"
-    if meta.query.real is not None:
-        text += "\n" + real_text(meta)
-    return text + (f"\nScope: {meta.scope}" if meta.scope else "")

@@ -71,9 +71,20 @@ def html_exporter() -> Any:
     return exporter
 
 
-def write_notebook_page(exporter: Any, executed: Path, target: Path) -> None:
+def write_notebook_page(exporter: Any, executed: Path, folder: Path, files: list[str]) -> Path:
+    """The notebook's HTML page, with a bar linking back to the report's index and to the files
+    the notebook wrote (CSV, SVG) and the report's workbook."""
     body, _ = exporter.from_filename(str(executed))
-    atomic_write_text(target, body)
+    links = [f'<a href="{e(f)}">{e(f)}</a>' for f in files if f.endswith((".csv", ".svg"))]
+    bar = (
+        '<nav class="finestats-nav" style="font:14px system-ui,sans-serif;padding:.5rem 1rem;'
+        'background:#f4f6f8;border-bottom:1px solid #ddd">'
+        '<a href="index.html">&larr; report index</a>'
+        + (" &middot; files: " + ", ".join(links) if links else "")
+        + ' &middot; <a href="../index.html">all reports</a></nav>'
+    )
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + bar, body, count=1)
+    return atomic_write_text(folder / f"{executed.stem}.html", body)
 
 
 def _page(title: str, parts: list[str]) -> str:
@@ -90,7 +101,8 @@ def _page(title: str, parts: list[str]) -> str:
     )
 
 
-def _headline(folder: Path, cur: str) -> list[str]:
+def _headline(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    cur = manifest["currency"]
     head_file = folder / "headline.json"
     if not head_file.is_file():
         return []
@@ -102,11 +114,14 @@ def _headline(folder: Path, cur: str) -> list[str]:
         if largest
         else ""
     )
+    counted = f"fines counted (of {head['n_records']} records)" if "n_records" in head else "fines"
     figures = [
-        (format_amount(head["total"], cur), "total"),
-        (f"{head['n_fines']}", "fines counted"),
+        (format_amount(head["total"], cur, significant=3), "total"),
+        (f"{head['n_fines']}", counted),
         (
-            format_amount(head["max"], cur) if head.get("max") is not None else "n/a",
+            format_amount(head["max"], cur, significant=3)
+            if head.get("max") is not None
+            else "n/a",
             "largest fine" + big,
         ),
     ]
@@ -117,6 +132,15 @@ def _headline(folder: Path, cur: str) -> list[str]:
     ]
     out.append("</div>")
     out.append(f"<p>{e(head.get('convention', ''))}. Counting view: {e(head.get('view', ''))}.</p>")
+    if head.get("filters"):
+        out.append(f'<p class="scope"><strong>Filters:</strong> {e(head["filters"])}</p>')
+    if "n_records" in head:
+        out.append(
+            f'<p class="scope">{head["n_records"]} records are in the collection; '
+            f"{head['n_counted']} count in this view (notices of intent, court outcomes and "
+            "overturned fines are records, not fines of their own), and "
+            f"{head['n_fines']} of those match the filters.</p>"
+        )
     if head.get("scope"):
         out.append(f'<p class="scope">Scope: {e(head["scope"])}</p>')
     return out
@@ -126,7 +150,7 @@ def _changes(manifest: dict[str, Any]) -> list[str]:
     ch = manifest.get("changes") or {}
     out = ["<section><h2>What changed since the previous report</h2>"]
     if not ch.get("previous"):
-        out.append("<p>This is the first report of this currency in the archive.</p>")
+        out.append("<p>No earlier report of these settings in the archive to compare with.</p>")
     elif not (ch["added"] or ch["changed"] or ch["removed"]):
         out.append(f"<p>Nothing changed since {e(ch['previous'])}.</p>")
     else:
@@ -135,7 +159,7 @@ def _changes(manifest: dict[str, Any]) -> list[str]:
         out.append(
             f"<p>Since {e(ch['previous'])}: {ch['added']} added, {ch['changed']} changed, "
             f"{ch['removed']} removed; effect on the total: {sign}"
-            f"{e(format_amount(abs(delta), manifest['currency']))}. "
+            f"{e(format_amount(abs(delta), manifest['currency'], significant=3))}. "
             '<a href="changes.csv">changes.csv</a> lists them by fine_id.</p>'
         )
     out.append("</section>")
@@ -143,18 +167,34 @@ def _changes(manifest: dict[str, Any]) -> list[str]:
 
 
 def write_report_index(folder: Path, manifest: dict[str, Any]) -> Path:
-    """The report's ``index.html``: headline, scope, what changed, and each notebook's charts."""
+    """The report's ``index.html``: headline, filters, scope, period, what changed, skipped
+    notebooks with the reason, and each notebook's charts and files."""
     cur = manifest["currency"]
+    workbook = manifest.get("workbook")
     parts = [
         f"<h1>Regulatory fines in {e(cur)}</h1>",
-        f'<p class="sub">Report {e(manifest["report"])}; ECB reference rates, snapshot '
-        f"{e(str(manifest['rate_snapshot']))} ({e(manifest['rate_source'])}).</p>",
-        *_headline(folder, cur),
+        f'<p class="sub">Report {e(manifest["report"])}; {e(manifest.get("period", ""))}; ECB '
+        f"reference rates, snapshot {e(str(manifest['rate_snapshot']))} "
+        f"({e(manifest['rate_source'])}).</p>",
+        *_headline(folder, manifest),
+        *(
+            [
+                f'<p class="files">All tables in one workbook: <a href="{e(workbook)}">'
+                f"{e(workbook)}</a>; every fine counted: "
+                '<a href="counted_fines.csv">counted_fines.csv</a>.</p>'
+            ]
+            if workbook
+            else []
+        ),
         *_changes(manifest),
     ]
     for nb in manifest["notebooks"]:
         parts.append("<section>")
         parts.append(f'<h2><a href="{e(nb["html"])}">{e(nb["title"])}</a></h2>')
+        if nb.get("status") == "skipped":
+            parts.append(
+                f'<p class="scope"><strong>Nothing to show:</strong> {e(nb["reason"])}</p>'
+            )
         links = ", ".join(
             f'<a href="{e(f)}">{e(f)}</a>'
             for f in nb["files"]
@@ -181,29 +221,45 @@ def write_report_index(folder: Path, manifest: dict[str, Any]) -> Path:
 
 
 def write_archive_index(out_dir: Path, manifests: list[dict[str, Any]]) -> Path:
-    """``out/index.html``: every report in the archive, newest first."""
+    """``out/index.html``: every report in the archive, newest first, with what it selected.
+    Links are built from report folder names checked by :mod:`finestats.archive` (letters,
+    digits and dashes), never from text inside a manifest."""
     rows = []
     for m in reversed(manifests):
+        name = str(m["report"])
+        if not SAFE_NAME.match(name):
+            continue
         ch = m.get("changes") or {}
         what = (
             "first"
             if not ch.get("previous")
-            else f"+{ch['added']} / ~{ch['changed']} / -{ch['removed']}"
+            else f"+{ch.get('added')} / ~{ch.get('changed')} / -{ch.get('removed')}"
         )
+        skipped = len(m.get("skipped") or [])
         rows.append(
-            f'<tr><td><a href="{e(m["report"])}/index.html">{e(m["report"])}</a></td>'
-            f"<td>{e(m['currency'])}</td><td>{e(str(m.get('rate_snapshot')))}</td>"
+            f'<tr><td><a href="{e(name)}/index.html">{e(name)}</a></td>'
+            f"<td>{e(str(m.get('currency')))}</td>"
+            f"<td>{e(str(m.get('filters') or 'all fines'))}; {e(str(m.get('view') or ''))}</td>"
+            f"<td>{e(str(m.get('rate_snapshot')))}</td>"
             f"<td><code>{e(str(m.get('data_sha256'))[:12])}</code></td>"
             f'<td class="n">{e(str(m.get("n_fines")))}</td>'
-            f'<td class="n">{e(format_amount(m.get("total"), m["currency"]))}</td>'
-            f"<td>{e(what)}</td></tr>"
+            f'<td class="n">{e(_total(m))}</td>'
+            f"<td>{e(what)}{f' ({skipped} skipped)' if skipped else ''}</td></tr>"
         )
     parts = [
         "<h1>finestats reports</h1>",
         f'<p class="sub">{len(manifests)} reports; <a href="latest/index.html">the latest</a>.</p>',
-        "<table><tr><th>report</th><th>currency</th><th>rate snapshot</th><th>data file</th>"
-        "<th>fines</th><th>total</th><th>changes (added / changed / removed)</th></tr>",
+        "<table><tr><th>report</th><th>currency</th><th>selection</th><th>rate snapshot</th>"
+        "<th>data file</th><th>fines</th><th>total</th>"
+        "<th>changes (added / changed / removed)</th></tr>",
         *rows,
         "</table>",
     ]
     return atomic_write_text(out_dir / "index.html", _page("finestats reports", parts))
+
+
+def _total(m: dict[str, Any]) -> str:
+    return format_amount(m.get("total"), str(m.get("currency")), significant=3)
+
+
+SAFE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-[A-Z]{3}(?:-\d+)?$")

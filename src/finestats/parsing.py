@@ -18,6 +18,8 @@ import pandas as pd
 from finestats.errors import UsageError, shorten
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: ``at="year-average"``: each fine at the mean of its year's daily fixings.
+YEAR_AVERAGE = "year-average"
 #: The years a setting may name: wide enough for any fine, narrow enough to catch typos.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 
@@ -86,6 +88,27 @@ def parse_date(name: str, value: Any) -> dt.date:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise _bad(name, value, f"a date between {FIRST_YEAR} and {LAST_YEAR}")
     return day
+
+
+def parse_currency(name: str, value: Any) -> str:
+    """An ISO 4217 code (three ASCII letters, any case): ``"usd"`` -> ``"USD"``."""
+    if isinstance(value, str):
+        code = value.strip()
+        if len(code) == 3 and code.isascii() and code.isalpha():
+            return code.upper()
+    raise UsageError(f"{name}={value!r}: expected an ISO 4217 currency code such as EUR")
+
+
+def parse_at(value: Any) -> dt.date | str | None:
+    """None, ``"year-average"`` (any case) or a date (``YYYY-MM-DD``)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() == YEAR_AVERAGE:
+        return YEAR_AVERAGE
+    try:
+        return parse_date("at", value)
+    except UsageError:
+        raise UsageError(f"at={value!r}: expected a date YYYY-MM-DD or 'year-average'") from None
 
 
 def parse_choice(name: str, value: Any, choices: Iterable[str]) -> str:

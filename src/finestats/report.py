@@ -1,17 +1,23 @@
 """The report: every notebook run by papermill into its own folder of a report archive.
 
-``build_report`` checks the parameters once (before any kernel starts), runs the notebooks
-(``jobs`` at a time, in as many kernels on this very interpreter, each reused with a fresh
-namespace for the next notebook: :mod:`finestats.kernels`), renders each as a
+``build_report`` checks every parameter of every notebook once, before any kernel starts (names,
+values, the real-terms base year against the currency's price index, a profiled regulator or a
+drawn matter against the data), runs the notebooks (``jobs`` at a time, each kernel on this very
+interpreter and reused with a fresh namespace: :mod:`finestats.jupyter`), renders each as a
 self-contained HTML page with the code hidden, compares the counted fines with the previous
-report of the same currency, and writes ``manifest.json`` and the report's ``index.html``.
+report of the same settings, and writes ``manifest.json``, a workbook of every table and the
+report's ``index.html``.
+
+A notebook whose selection leaves it nothing to show (no fine in the years asked, no decision
+of its matter) is **skipped**, not failed: its page says why in one sentence, and the index and
+the manifest list it with the reason. Every notebook receives every selection setting.
 
 Crash safety: the report is built in ``out/.build-<name>-<pid>-*`` and renamed to a new folder
 (a rename to a new name is atomic); ``out/latest`` is a symbolic link flipped atomically to the
 newest complete report; the archive page ``out/index.html`` is rewritten atomically. A kill at
-any moment leaves the previous reports and links intact; the leftovers of killed runs (build
-and log folders of processes that no longer run) are removed when the next run starts.
-A failed notebook's executed copy is kept in ``out/failed-<name>/``.
+any moment leaves the previous reports and links intact; the leftovers of killed runs are removed
+when the next run starts (:mod:`finestats.archive`). A failed notebook's executed copy is kept in
+``out/failed-<name>/``.
 """
 
 from __future__ import annotations
@@ -31,27 +37,20 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from finestats import archive, changes, pages, paths
+from finestats.coverage import scope_text
+from finestats.errors import NothingToShow, ReportError, UsageError
+from finestats.fileio import write_json
+from finestats.formatting import filters_text, view_text
+from finestats.jupyter import KERNEL_NAME, KernelLanes
+from finestats.notebook import OWN, PATHS, check_parameters, known_parameters, nothing_matches
+from finestats.workbook import report_workbook
 
-from finestats import changes, pages, paths
-from finestats.errors import ReportError, UsageError
-from finestats.fileio import ensure_dir, os_error, write_json
-from finestats.kernels import KERNEL_NAME, KernelLanes, stop_orphans
-from finestats.notebook import check_parameters
-from finestats.records import source_of
-
-# jsonschema (imported by papermill and nbconvert through nbformat) imports the optional package
-# rfc3987_syntax when it is installed, which compiles a grammar at import: 1.3 s of every report
-# spent on URI formats that nbformat's schemas never check. Marked absent for this process only.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
-
-INDEX_NAME = "index.html"
-MANIFEST_NAME = "manifest.json"
 HEADLINE_NAME = "headline.json"
-LATEST = "latest"
 PACKAGES = ("finestats", "pandas", "matplotlib", "papermill", "nbconvert")
 #: Parameters the report sets itself, never the user.
 RESERVED = ("output_dir",)
+SKIPPED = "NothingToShow"
 
 
 @dataclass
@@ -64,6 +63,8 @@ class _Run:
     title: str = ""
     duration: float = 0.0
     files: list[str] = field(default_factory=list)
+    status: str = "ok"
+    reason: str = ""
 
 
 def build_report(
@@ -79,54 +80,56 @@ def build_report(
 ) -> Path:
     """Run every notebook into a new folder ``out/<YYYY-MM-DD>-<CURRENCY>[-N]/``; return it.
 
-    Each notebook gets ``currency``, ``output_dir`` and those of ``parameters`` it declares; a
-    parameter no notebook declares is a UsageError, and every parameter is checked before any
-    kernel starts. ``keep`` prunes the archive to the newest ``keep`` reports. A failing
-    notebook raises :class:`ReportError` naming the notebook and the cell.
+    Every notebook gets ``currency``, ``output_dir`` and every parameter given (each notebook
+    accepts every selection setting; a notebook's own parameter, such as 02's ``regulator``,
+    goes to the notebooks that declare it). A parameter no notebook knows is a UsageError, and
+    every parameter is checked before any kernel starts. ``keep`` prunes the archive to the
+    newest ``keep`` reports. A failing notebook raises :class:`ReportError` naming the notebook
+    and the cell; a skipped one is listed with its reason.
     """
     t0 = time.perf_counter()
     if str(out).strip() == "":
         raise UsageError("--out is empty: give a folder for the reports, e.g. --out reports")
     notebooks = _notebooks(Path(notebooks_dir) if notebooks_dir else paths.notebooks_dir())
     cur, params, declared = _checked_parameters(currency, parameters, notebooks)
-    first = declared[notebooks[0].name]
-    ctx = check_parameters(**_check_args(cur, params, first), output_dir=None, require_fines=True)
-    out_dir = _out_dir(out)  # created only once the parameters are known to be good
-    _clean_leftovers(out_dir)
-    name = _new_name(out_dir, f"{(today or dt.date.today()).isoformat()}-{cur}")
-    build = Path(tempfile.mkdtemp(prefix=f".build-{name}-{os.getpid()}-", dir=out_dir))
-    logs = Path(tempfile.mkdtemp(prefix=f".logs-{name}-{os.getpid()}-", dir=out_dir))
+    ctx = check_parameters(**_report_selection(cur, params), output_dir=None, require_fines=False)
+    _check_years(ctx)
+    out_dir = archive.prepare(paths.absolute(out))  # created once the parameters are good
+    with archive.locked(out_dir):
+        archive.clean_leftovers(out_dir)
+        name = archive.new_name(out_dir, archive.today_base(cur, today))
+        build = Path(tempfile.mkdtemp(prefix=f".build-{name}-{os.getpid()}-", dir=out_dir))
+        logs = Path(tempfile.mkdtemp(prefix=f".logs-{name}-{os.getpid()}-", dir=out_dir))
     build.chmod(0o755)
     runs = _plan(notebooks, declared, params, cur, build, logs)
     _say(progress, f"finestats report: {len(runs)} notebooks -> {out_dir / name}")
     try:
         _run_all(runs, jobs, progress, build, out_dir / f"failed-{name}")
-        previous = changes.previous_report(out_dir, cur)
+        query = ctx.query.as_dict()
+        previous = changes.previous_report(out_dir, cur, query)
         change = changes.write_changes(ctx, build, previous)
         manifest = _manifest(name, cur, params, ctx, runs, change, time.perf_counter() - t0)
-        write_json(build / MANIFEST_NAME, manifest)
+        manifest["workbook"] = report_workbook(build, manifest).name
+        write_json(build / archive.MANIFEST_NAME, manifest)
         pages.write_report_index(build, manifest)
-        final = out_dir / name
-        os.rename(build, final)
+        with archive.locked(out_dir):
+            final = out_dir / name
+            os.rename(build, final)
+            archive.record_name(out_dir, name)
+            archive.point_latest(out_dir, name)
+            shutil.rmtree(out_dir / f"failed-{name}", ignore_errors=True)
+            pages.write_archive_index(out_dir, archive.prune(out_dir, keep))
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
     finally:
         shutil.rmtree(logs, ignore_errors=True)
-    _point_latest(out_dir, name)
-    shutil.rmtree(out_dir / f"failed-{name}", ignore_errors=True)
-    pages.write_archive_index(out_dir, _prune(out_dir, keep))
     _say(progress, changes.summary_line(change, previous))
+    skipped = [r for r in runs if r.status == "skipped"]
+    for r in skipped:
+        _say(progress, f"finestats report: {r.nb.stem} skipped: {r.reason}")
     _say(progress, f"finestats report: done in {time.perf_counter() - t0:.1f} s: {final}")
     return final
-
-
-def _out_dir(out: str | os.PathLike[str]) -> Path:
-    out_dir = paths.absolute(out)
-    ensure_dir(out_dir)
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write in {out_dir}: permission denied")
-    return out_dir
 
 
 def _notebooks(folder: Path) -> list[Path]:
@@ -139,21 +142,23 @@ def _notebooks(folder: Path) -> list[Path]:
 def _checked_parameters(
     currency: str, parameters: dict[str, Any] | None, notebooks: list[Path]
 ) -> tuple[str, dict[str, Any], dict[str, set[str]]]:
+    """The report's parameters, every one checked (names, values, own parameters against the
+    data) before any kernel starts; paths and the user folder resolved once, here."""
     params = dict(parameters or {})
     cur = params.pop("currency", currency)
-    if not isinstance(cur, str) or not cur.strip():
-        raise UsageError(f"currency={cur!r}: expected an ISO 4217 currency code such as EUR")
-    cur = cur.strip().upper()
+    ctx_currency = check_parameters(
+        currency=cur, output_dir=None, require_fines=False
+    ).query.currency
     for key in RESERVED:
         if key in params:
             raise UsageError(f"{key} is set by the report; pass --out instead")
     declared = {nb.name: declared_parameters(nb) for nb in notebooks}
-    everything = sorted(set().union(*declared.values()) - set(RESERVED))
-    unknown = sorted(set(params) - set(everything))
+    everything = known_parameters() - set(RESERVED)
+    unknown = sorted(set(params) - everything)
     if unknown:
         raise UsageError(
-            f"unknown parameter {', '.join(unknown)}: the notebooks declare "
-            + ", ".join(everything)
+            f"unknown parameter {', '.join(unknown)}: the notebooks take "
+            + ", ".join(sorted(everything))
         )
     for key in ("data_path", "rates_path"):  # resolved once, here: kernels run elsewhere
         value = params.get(key)
@@ -161,7 +166,18 @@ def _checked_parameters(
             params[key] = str(paths.default_fines_path())
         elif isinstance(value, str | os.PathLike) and str(value) not in ("", "forex", "bundled"):
             params[key] = str(paths.absolute(value))
-    return cur, params, declared
+    for nb in notebooks:  # each notebook's own parameters, with the shared ones, checked now
+        own = {k: v for k, v in params.items() if k in declared[nb.name] or k not in OWN}
+        check_parameters(currency=ctx_currency, **own, output_dir=None, require_fines=False)
+    return ctx_currency, params, declared
+
+
+def _check_years(ctx: Any) -> None:
+    """Years entirely outside the data are a mistake, not an empty report."""
+    years = ctx.query.years
+    data_years = ctx.data.fines["year"]
+    if years is not None and (years[1] < data_years.min() or years[0] > data_years.max()):
+        raise UsageError(nothing_matches(ctx.data, ctx.query))
 
 
 def declared_parameters(nb_path: Path) -> set[str]:
@@ -186,70 +202,25 @@ def declared_parameters(nb_path: Path) -> set[str]:
     return set()
 
 
-def _check_args(cur: str, params: dict[str, Any], first: set[str]) -> dict[str, Any]:
-    """The report's own selection (its headline, archive entry and changes): the parameters of
-    the first notebook, the totals."""
-    return {
-        "currency": cur,
-        **{k: v for k, v in params.items() if k in first and k not in RESERVED},
-    }
-
-
-def _clean_leftovers(out_dir: Path) -> None:
-    """Remove build and log folders of runs whose process is gone (killed runs), after stopping
-    any kernel such a run left behind (kernels would otherwise keep writing into its folder)."""
-    dead = []
-    for p in out_dir.glob(".[bl][uo][ig][ls]*-*"):
-        m = re.match(r"\.(build|logs)-.+-(\d+)-[^-]+$", p.name)
-        if p.is_dir() and m and not _alive(int(m.group(2))):
-            dead.append((m.group(1), int(m.group(2)), p))
-    for kind, pid, p in sorted(dead, key=lambda t: t[0] != "logs"):  # kernels first
-        if kind == "logs":
-            stop_orphans(p, pid)
-    for _, _, p in dead:
-        _remove_tree(p)
-    for p in out_dir.glob(f".{LATEST}.*"):  # a link made but not yet flipped
-        p.unlink(missing_ok=True)
-
-
-def _remove_tree(path: Path, attempts: int = 50) -> None:
-    """``rmtree`` that retries while a dying process still adds files (each try is short)."""
-    for _ in range(attempts):
-        shutil.rmtree(path, ignore_errors=True)
-        if not path.exists():
-            return
-        time.sleep(0.02)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _new_name(out_dir: Path, base: str) -> str:
-    name, n = base, 1
-    while (out_dir / name).exists():
-        n += 1
-        name = f"{base}-{n}"
-    return name
+def _report_selection(cur: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The report's own selection (its headline, archive entry and changes): the shared
+    parameters, without the notebooks' own."""
+    return {"currency": cur, **{k: v for k, v in params.items() if k not in OWN}}
 
 
 def _plan(notebooks, declared, params, cur, build: Path, logs: Path) -> list[_Run]:
     runs = []
+    paths_given = {p.name for p in PATHS}
     for nb in notebooks:
-        nb_params = {k: v for k, v in params.items() if k in declared[nb.name]}
-        if "currency" in declared[nb.name]:
-            nb_params["currency"] = cur
+        names = declared[nb.name]
+        nb_params = {
+            k: v for k, v in params.items() if k in names or (k not in OWN and k not in paths_given)
+        }
+        nb_params.update({k: v for k, v in params.items() if k in paths_given and k in names})
+        nb_params["currency"] = cur
         work = build / f".work-{nb.stem}"  # its own output folder: attribution, no clobbering
         work.mkdir()
-        if "output_dir" in declared[nb.name]:
+        if "output_dir" in names:
             nb_params["output_dir"] = str(work)
         runs.append(
             _Run(
@@ -294,15 +265,27 @@ def _execute(run: _Run, lanes: KernelLanes) -> BaseException | None:
     return None
 
 
+def _skipped(exc: BaseException) -> str | None:
+    """The reason if ``exc`` is a notebook that stopped with nothing to show."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError) and exc.ename == SKIPPED:
+        return " ".join(str(exc.evalue).split())
+    if isinstance(exc, NothingToShow):
+        return str(exc)
+    return None
+
+
 def _run_all(
     runs: list[_Run], jobs: int | None, progress: bool, build: Path, failed_dir: Path
 ) -> None:
     """Run the notebooks ``jobs`` at a time (one reused kernel per job); as each finishes, move
     its files into ``build`` and render its HTML page. After a failure no new notebook starts;
-    the first failure is raised."""
+    the first failure is raised. A notebook with nothing to show is marked skipped."""
     n_jobs = max(1, min(len(runs), jobs or os.cpu_count() or 1))
     failures: list[tuple[_Run, BaseException]] = []
-    lanes = KernelLanes(runs[0].log.parent, runs[0].nb.parent)
+    env = {**os.environ, paths.HOME_ENV: str(paths.finestats_home())}  # one home, absolute
+    lanes = KernelLanes(runs[0].log.parent, runs[0].nb.parent, env)
     lanes.start(n_jobs)  # they boot while papermill and nbconvert are imported
     # The notebooks with most charts first, so that no lane is left with a long one at the end.
     order = sorted(runs, key=lambda r: -r.nb.read_text(encoding="utf-8").count("save_figure("))
@@ -316,16 +299,19 @@ def _run_all(
                     continue
                 exc = fut.result()
                 label = f"  [{done}/{len(runs)}] {run.nb.stem} ({run.duration:.1f} s)"
-                if exc is not None:
+                reason = _skipped(exc) if exc is not None else None
+                if exc is not None and reason is None:
                     _say(progress, f"{label} FAILED")
                     failures.append((run, exc))
                     for other in futures:
                         other.cancel()
                     continue
+                if reason is not None:
+                    run.status, run.reason = "skipped", reason
                 if not failures:
                     run.files = _collect(run, build)
-                    pages.write_notebook_page(exporter, run.executed, build / f"{run.nb.stem}.html")
-                    _say(progress, f"{label} ok")
+                    pages.write_notebook_page(exporter, run.executed, build, run.files)
+                    _say(progress, f"{label} {run.status}")
     finally:
         lanes.shutdown()
     if failures:
@@ -389,38 +375,55 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
+def _period(ctx: Any) -> str:
+    """The period the report covers, in words (its years filter, else the data's span)."""
+    q = ctx.query
+    verb = "decided" if q.year_of == "decision_date" else "announced"
+    if q.years is not None:
+        a, b = q.years
+        return f"fines {verb} {a}" if a == b else f"fines {verb} {a}-{b}"
+    dates = ctx.data.fines["decision_date"]
+    return f"decisions of {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
+
+
 def _manifest(
     name, cur, params, ctx, runs: list[_Run], change: dict, seconds: float
 ) -> dict[str, Any]:
-    src = source_of(ctx.df)
+    src = ctx.data.source
     head_file = runs[0].executed.parent / HEADLINE_NAME
     head = json.loads(head_file.read_text(encoding="utf-8")) if head_file.is_file() else {}
     return {
         "report": name,
         "date": name[:10],
-        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "currency": cur,
         "parameters": {"currency": cur, **params},
         "query": ctx.query.as_dict(),
+        "filters": filters_text(ctx.query),
+        "view": view_text(ctx.query),
         "rate_source": ctx.rates.source,
         "rate_snapshot": getattr(ctx.rates, "snapshot_label", "live"),
         "rate_sha256": getattr(ctx.rates, "sha256", ""),
         "data_file": str(src.path) if src else None,
         "data_sha256": src.sha256 if src else None,
-        "n_fines": head.get("n_fines"),
-        "total": head.get("total"),
-        "scope": head.get("scope"),
+        "n_records": len(ctx.data.fines),
+        "n_fines": head.get("n_fines", 0),
+        "total": head.get("total", 0.0),
+        "scope": head.get("scope") or scope_text(ctx.data.coverage),
+        "period": _period(ctx),
         "changes": change,
         "versions": _versions(),
         "python": sys.version.split()[0],
         "duration_s": round(seconds, 2),
+        "skipped": [{"notebook": r.nb.name, "reason": r.reason} for r in runs if r.reason],
         "notebooks": [
             {
                 "notebook": r.nb.name,
                 "title": r.title,
                 "executed": r.nb.name,
                 "html": f"{r.nb.stem}.html",
-                "status": "ok",
+                "status": r.status,
+                "reason": r.reason,
                 "duration_s": round(r.duration, 2),
                 "parameters": {k: v for k, v in r.params.items() if k not in RESERVED},
                 "files": r.files,
@@ -430,47 +433,6 @@ def _manifest(
     }
 
 
-def _point_latest(out_dir: Path, name: str) -> None:
-    """Flip ``out/latest`` to ``name`` atomically (a new link renamed over the old one)."""
-    tmp = out_dir / f".{LATEST}.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    try:
-        os.symlink(name, tmp, target_is_directory=True)
-        os.replace(tmp, out_dir / LATEST)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise os_error(out_dir / LATEST, exc, "update the link") from None
-
-
 def reports_in(out_dir: Path) -> list[dict[str, Any]]:
     """The manifests of the complete reports in an archive folder, oldest first."""
-    found = []
-    for manifest in out_dir.glob(f"*/{MANIFEST_NAME}"):
-        folder = manifest.parent
-        if folder.is_symlink() or folder.name.startswith((".", "failed-")):
-            continue
-        try:
-            found.append(json.loads(manifest.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
-    return sorted(found, key=lambda m: (m.get("created", ""), m.get("report", "")))
-
-
-def _prune(out_dir: Path, keep: int | None) -> list[dict[str, Any]]:
-    """Remove all but the newest ``keep`` reports (the one ``latest`` points to is always kept);
-    return the manifests of those that remain."""
-    found = reports_in(out_dir)
-    if keep is None or len(found) <= keep:
-        return found
-    if keep < 1:
-        raise UsageError(f"--keep {keep}: expected 1 or more")
-    latest = os.readlink(out_dir / LATEST) if (out_dir / LATEST).is_symlink() else None
-    for m in found[: len(found) - keep]:
-        if m["report"] != latest:
-            shutil.rmtree(out_dir / m["report"], ignore_errors=True)
-    return reports_in(out_dir)
-
-
-def data_frame_of(report: Path, name: str) -> pd.DataFrame:
-    """A CSV a report wrote, read back (for comparisons and tests)."""
-    return pd.read_csv(report / name)
+    return archive.reports_in(out_dir)

@@ -1,6 +1,6 @@
 """The history of one matter as a chart: its decisions on a time axis, in one currency, with
 the court events on the fines they concern, drawn in the shared look of
-:mod:`finestats.chart_style`.
+:mod:`finestats.charts`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from finestats.chart_style import colors_for, finish, new_figure, result_meta
+from finestats.charts import chart_meta, colors_for, finish, new_figure
 from finestats.formatting import format_amount
 from finestats.query import ResultMeta
 
@@ -58,7 +58,7 @@ def matter_timeline(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    m = result_meta(decisions, meta)
+    m = chart_meta(decisions, meta)
     cur = m.query.currency
     col = f"amount_{cur.lower()}"
     d = decisions.sort_values(["decision_date", "fine_id"], kind="stable").reset_index(drop=True)

@@ -16,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from finestats import FinestatsError, Query, RatesError, UsageError, load_fines, meta_of
-from finestats.snapshots import load_rates
-from finestats.summary import cites_article, counted, headline, pivot, select, totals
+from finestats import FinestatsError, Query, RatesError, UsageError, load, load_fines, meta_of
+from finestats.counting import cites_article, counted, select
+from finestats.rates import load_rates
+from finestats.totals import headline, pivot, totals
 
 ICO_EUR = 20_000_000 / 0.90915  # ECB EUR/GBP fixing of 2020-10-16
 
@@ -285,7 +286,7 @@ gamma-appeal,cnil-2021-gamma,2021-07-01,Conseil d'Etat,appeal-lodged,https://exa
     ],
 )
 def test_effective_view_as_of_a_date(collection, as_of, ico: int, cnil_2021: int) -> None:
-    df = load_fines(collection(events=EVENTS))
+    df = load(collection(events=EVENTS))
     t = totals(df, "regulator", view="effective", as_of=as_of).set_index("regulator")
     assert t["n_fines"].get("ICO", 0) == ico
     assert (
@@ -297,7 +298,7 @@ def test_effective_view_as_of_a_date(collection, as_of, ico: int, cnil_2021: int
 
 
 def test_as_of_amounts_follow_the_court_outcome_of_that_date(collection) -> None:
-    df = load_fines(collection(events=EVENTS))
+    df = load(collection(events=EVENTS))
 
     def gamma(day: str) -> float:
         rows = counted(df, view="effective", as_of=day).set_index("fine_id")
@@ -309,7 +310,7 @@ def test_as_of_amounts_follow_the_court_outcome_of_that_date(collection) -> None
 
 def test_a_set_aside_before_a_new_court_amount_does_not_hide_it(collection) -> None:
     events = EVENTS.replace("ico-2020-alpha,2021-03-01", "cnil-2021-gamma,2021-12-01")
-    df = load_fines(
+    df = load(
         collection(events=events.replace("alpha-back,ico-2020-alpha", "alpha-back,ico-2020-alpha"))
     )
     rows = counted(df, view="effective").set_index("fine_id")
@@ -326,7 +327,7 @@ IMY,IMY,SE,2018-05-25,2025-12-31,0,GDPR,2026-11-27,test,
 
 
 def test_complete_only_keeps_the_declared_scope(collection) -> None:
-    df = load_fines(collection(coverage=COVERAGE))
+    df = load(collection(coverage=COVERAGE))
     t = totals(df, "regulator", complete_only=True)
     # CNIL: only Gamma's 5m reaches the 4m threshold (Delta 3m and the penalty do not);
     # IMY: every fine; ICO: no coverage row, a sample.
@@ -388,28 +389,33 @@ def _collection_with_events(tmp_path: Path, lifecycle_csv: Path, events: str) ->
     return folder / "fines.csv"
 
 
-def test_a_set_aside_of_the_court_outcome_drops_the_decision(tmp_path, lifecycle_csv) -> None:
-    # The event names the court's reduction (a later record of Gamma's chain), not the decision.
+def test_a_set_aside_of_the_court_outcome_restores_the_fine_it_replaced(
+    tmp_path, lifecycle_csv
+) -> None:
+    # The event names the court's reduction (a later record of Gamma's chain), not the decision:
+    # setting the reduction aside restores the fine it reduced (as the Upper Tribunal did to the
+    # First-tier Tribunal's reduction of DSG Retail's penalty), it does not drop the fine.
     path = _collection_with_events(
         tmp_path,
         lifecycle_csv,
         "g-aside,cnil-2022-gamma-reduced,2022-09-01,Cour de cassation,set-aside,https://x.org/g,\n",
     )
-    df = load_fines(path)
-    assert counted(df, view="effective")["fine_id"].tolist() == [
+    df = load(path)
+    after = counted(df, view="effective").set_index("fine_id")
+    assert after.index.tolist() == [
         "ico-2020-alpha",
         "imy-2021-beta",
+        "cnil-2021-gamma",
         "cnil-2022-gamma-penalty",
     ]
+    assert after.loc["cnil-2021-gamma", ["amount", "status"]].tolist() == [5_000_000, "final"]
     # Before the set-aside, the reduced amount stood.
     before = counted(df, view="effective", as_of="2022-08-31").set_index("fine_id")
     assert before.loc["cnil-2021-gamma", "amount"] == 2_000_000
 
 
 def test_events_passed_to_counted_are_used_instead_of_the_file(collection, fines) -> None:
-    from finestats.events import events_for
-
-    aside_only = events_for(load_fines(collection(events=EVENTS))).iloc[[0]]
+    aside_only = load(collection(events=EVENTS)).events.iloc[[0]]
     assert aside_only["event_id"].tolist() == ["alpha-aside"]
     # lifecycle.csv has no events file beside it: only the events given count.
     assert "ico-2020-alpha" in counted(fines, view="effective")["fine_id"].tolist()
@@ -673,12 +679,12 @@ def test_totals_in_real_terms(fines: pd.DataFrame) -> None:
         (
             "",
             "cannot group by nothing: expected some of regulator, country, year, defendant, "
-            "matter, sector, currency, status",
+            "group, matter, sector, currency, status",
         ),
         (
             "planet, regulator, moon",
             "cannot group by planet, moon: expected some of regulator, country, year, "
-            "defendant, matter, sector, currency, status",
+            "defendant, group, matter, sector, currency, status",
         ),
     ],
 )
@@ -698,7 +704,9 @@ def test_pivot_passes_its_arguments_through(fines: pd.DataFrame) -> None:
     assert list(q.columns) == ["2021", "Total"]
     assert list(q.index) == ["CNIL", "IMY", "Total"]
     assert q.loc["IMY", "2021"] == 10_086_800
-    late = pivot(fines, years="2022", by="country")  # `by` is pivot's rows and columns
+    late = pivot(fines, years="2022")
+    with pytest.raises(UsageError, match="pivot takes rows= and columns=, not by="):
+        pivot(fines, years="2022", by="country")  # once silently ignored; now refused
     assert list(late.columns) == ["2022", "Total"]
     assert list(late.index) == ["CNIL", "Total"]
     assert late.index.name == "regulator"
@@ -789,7 +797,7 @@ def test_defendant_article_and_scope_filters_combine_with_others(fines, collecti
         "cnil-2022-gamma-penalty"
     ]
     assert select(fines, regulators=["IMY"], article="6")["fine_id"].tolist() == ["imy-2021-beta"]
-    scoped = load_fines(collection(coverage=COVERAGE))
+    scoped = load(collection(coverage=COVERAGE))
     got = select(scoped, regulators=["IMY"], complete_only=True)["fine_id"].tolist()
     assert got == ["imy-2021-beta"]
 

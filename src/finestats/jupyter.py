@@ -1,39 +1,48 @@
-"""The kernels the report runs its notebooks in.
+"""The Jupyter plumbing: the kernels a report runs its notebooks in, and notebooks kept clean.
 
-Every kernel runs on this very interpreter (no kernelspec lookup: a user's own ``python3``
-kernelspec, or an older installed finestats, can never be picked instead) and writes its own
-output to a log file, not the terminal.
+Kernels: every kernel runs on this very interpreter (no kernelspec lookup: a user's own
+``python3`` kernelspec, or an older installed finestats, can never be picked instead), writes its
+own output to a log file, and dies with the report that started it: it watches its parent every
+20 ms, and a later run stops the kernels a killed run left (their process ids are in its log
+folder). :class:`KernelLanes` keeps one kernel per worker thread and reuses it, its user
+namespace reset before each notebook.
 
-:class:`KernelLanes` keeps one kernel per worker thread and reuses it for the notebooks that
-thread runs: a kernel start and the heavy imports (pandas, matplotlib) are paid once per lane,
-not once per notebook. Before each notebook the kernel's user namespace is reset, so that no
-notebook can use a name another one defined; what stays is the imported modules.
+Notebooks: committed without outputs (:func:`stripped`, the server's save hook, ``make
+strip``), with their ``parameters`` cell generated from the declarations
+(:func:`finestats.notebook.parameters_cell`; ``make notebooks``).
 
+``python -m finestats.jupyter strip FILE...`` strips notebooks; ``... params FILE...`` rewrites
+their parameters cells; ``... kernel -f CONNECTION_FILE`` is what a report's kernel runs.
 jupyter_client is imported inside the functions (it is only needed to build a report).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from finestats.fileio import atomic_write_text
+from finestats.notebook import OWN, parameters_cell
 
 KERNEL_NAME = "finestats"
 DISPLAY_NAME = "Python 3 (finestats)"
 RESET = "get_ipython().reset(new_session=False)"
 
 
-def kernel_manager_class(log_path: Path) -> type:
-    """An AsyncKernelManager class that starts the kernel on ``sys.executable`` and sends its
-    stdout and stderr to ``log_path``."""
+def kernel_manager_class() -> type:
+    """An AsyncKernelManager class whose kernel runs on ``sys.executable`` (``python -m
+    finestats.jupyter kernel``)."""
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
 
     spec = KernelSpec(
-        argv=[sys.executable, "-m", "finestats.kernels", "-f", "{connection_file}"],
+        argv=[sys.executable, "-m", "finestats.jupyter", "kernel", "-f", "{connection_file}"],
         display_name=DISPLAY_NAME,
         language="python",
         name=KERNEL_NAME,
@@ -44,14 +53,6 @@ def kernel_manager_class(log_path: Path) -> type:
         def kernel_spec(self) -> KernelSpec:
             return spec
 
-        async def _async_start_kernel(self, **kw: Any) -> None:
-            with open(log_path, "ab") as log:  # the kernel keeps its own descriptor
-                kw.setdefault("stdout", log)
-                kw.setdefault("stderr", log)
-                await super()._async_start_kernel(**kw)
-
-        start_kernel = _async_start_kernel
-
     return FinestatsKernelManager
 
 
@@ -60,8 +61,9 @@ class KernelLanes:
     of need (they boot while the caller imports and prepares); a thread takes one of those, or
     starts its own."""
 
-    def __init__(self, log_dir: Path, cwd: Path) -> None:
+    def __init__(self, log_dir: Path, cwd: Path, env: dict[str, str] | None = None) -> None:
         self._log_dir, self._cwd = log_dir, cwd
+        self._env = dict(os.environ if env is None else env)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[Any] = []
@@ -77,9 +79,10 @@ class KernelLanes:
 
         with self._lock:
             n = len(self._all)
-            km = kernel_manager_class(self._log_dir / f"kernel-{n}.log")(kernel_name=KERNEL_NAME)
+            km = kernel_manager_class()(kernel_name=KERNEL_NAME)
             self._all.append(km)
-        run_sync(km.start_kernel)(cwd=str(self._cwd))
+        with open(self._log_dir / f"kernel-{n}.log", "ab") as log:  # the kernel keeps its own
+            run_sync(km.start_kernel)(cwd=str(self._cwd), stdout=log, stderr=log, env=self._env)
         record_kernel(self._log_dir, km)
         return km
 
@@ -185,9 +188,63 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="finestats-parent-watch", daemon=True).start()
 
 
-def main() -> None:
-    """``python -m finestats.kernels -f CONNECTION_FILE``: an IPython kernel that dies with the
-    report that started it (what ``ipykernel_launcher`` runs, plus the parent watch)."""
+# --------------------------------------------------------------------------------------------
+# Keeping committed notebooks clean
+
+
+def stripped(nb: dict[str, Any]) -> dict[str, Any]:
+    """A notebook without outputs, execution counts or per-cell UI state (tags and ids kept)."""
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        meta = cell.get("metadata", {})
+        cell["metadata"] = {k: v for k, v in meta.items() if k == "tags"}
+    return nb
+
+
+def notebook_text(nb: dict[str, Any]) -> str:
+    """The JSON text JupyterLab (nbformat) writes: one-space indent, sorted keys, final newline."""
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def strip_outputs_hook(model: dict[str, Any], **_: Any) -> None:
+    """A Jupyter server ``pre_save_hook``: notebooks are saved without outputs, so that an
+    autosave never puts outputs into a tracked file (the browser keeps showing them)."""
+    if model.get("type") == "notebook" and isinstance(model.get("content"), dict):
+        stripped(model["content"])
+
+
+def parameters_source(nb: dict[str, Any]) -> str:
+    """The source of a notebook's ``parameters`` cell ("" if it has none)."""
+    for cell in nb.get("cells", []):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            return "".join(cell.get("source", ""))
+    return ""
+
+
+def with_parameters(nb: dict[str, Any]) -> dict[str, Any]:
+    """The notebook with its parameters cell generated from the declarations, keeping the
+    notebook's own parameters (:data:`finestats.notebook.OWN`) that it declares."""
+    source = parameters_source(nb)
+    own = [
+        name
+        for name in OWN
+        if any(
+            line.startswith(f"{name}:") or line.startswith(f"{name} ")
+            for line in source.splitlines()
+        )
+    ]
+    text = parameters_cell(own)
+    for cell in nb.get("cells", []):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["source"] = text.splitlines(keepends=True)
+    return nb
+
+
+def run_kernel() -> None:
+    """An IPython kernel that dies with the report that started it (what ``ipykernel_launcher``
+    runs, plus the parent watch)."""
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher: the notebooks' folder is not a package path
     parent = int(os.environ.get("JPY_PARENT_PID") or 0)
@@ -200,5 +257,27 @@ def main() -> None:
     launch_new_instance()
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m finestats.jupyter strip|params FILE...`` or ``kernel -f CONNECTION_FILE``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["kernel"]:
+        sys.argv = [sys.argv[0], *args[1:]]
+        run_kernel()
+        return 0
+    if not args or args[0] not in ("strip", "params"):
+        print("usage: python -m finestats.jupyter strip|params NOTEBOOK.ipynb...", file=sys.stderr)
+        return 2
+    for name in args[1:]:
+        path = Path(name)
+        before = path.read_text(encoding="utf-8")
+        nb = json.loads(before)
+        nb = stripped(nb) if args[0] == "strip" else with_parameters(nb)
+        text = notebook_text(nb)
+        if text != before:
+            atomic_write_text(path, text)
+            print(f"{'stripped' if args[0] == 'strip' else 'parameters of'} {path}")
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

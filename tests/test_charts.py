@@ -1,4 +1,4 @@
-"""finestats.plots: amount formatting, regulator colours, chart conventions, deterministic files."""
+"""finestats.charts: amount formatting, regulator colours, chart conventions, deterministic files"""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import sys
 import pandas as pd
 import pytest
 
-from finestats import plots
+from finestats import charts
 from finestats.query import Query, meta_of
+from finestats.timeline import matter_timeline
 
 matplotlib = pytest.importorskip("matplotlib")
 
@@ -23,14 +24,14 @@ def _close_figures():
 
 
 def test_regulator_colors_are_stable_and_order_free() -> None:
-    a = plots.regulator_colors(["ICO", "CNIL", "AP", "ICO"])
-    b = plots.regulator_colors(["AP", "ICO", "CNIL"])
+    a = charts.regulator_colors(["ICO", "CNIL", "AP", "ICO"])
+    b = charts.regulator_colors(["AP", "ICO", "CNIL"])
     assert a == b
     assert list(a) == ["AP", "CNIL", "ICO"]
     assert len(set(a.values())) == 3
-    assert plots.OTHER_COLOR not in plots.PALETTE
+    assert charts.OTHER_COLOR not in charts.PALETTE
     # the same in a fresh process (no hash seeds, no state)
-    code = "from finestats import plots; print(plots.regulator_colors(['ICO', 'CNIL', 'AP']))"
+    code = "from finestats import charts; print(charts.regulator_colors(['ICO', 'CNIL', 'AP']))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(a)
 
@@ -48,7 +49,7 @@ def _facecolors(ax) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def tables():
     import finestats
-    from finestats.summary import totals
+    from finestats.totals import totals
 
     df = finestats.load_fines()
     return df, totals(df, ("regulator", "year")), totals(df, "regulator")
@@ -58,21 +59,21 @@ def test_same_colour_for_a_regulator_in_every_chart(tables) -> None:
     from matplotlib.colors import to_hex
 
     df, by_year, by_reg = tables
-    colors = plots.regulator_colors(df["regulator"])
-    stacked = plots.stacked_by_year(by_year, colors=colors)
+    colors = charts.regulator_colors(df["regulator"])
+    stacked = charts.stacked_by_year(by_year, colors=colors)
     seen = _facecolors(stacked.axes[0])
     named = {k: v for k, v in seen.items() if not k.startswith("Other")}
     assert named and all(colors[k] == v for k, v in named.items())
 
-    bars = plots.bar_by_regulator(by_reg, colors=colors)
+    bars = charts.bar_by_regulator(by_reg, colors=colors)
     ax = bars.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     for label, patch in zip(labels, ax.patches, strict=False):
         assert to_hex(patch.get_facecolor()) == colors[label]
     # without an explicit mapping the colours come from the regulators in the table, still sorted
-    default = plots.bar_by_regulator(by_reg)
+    default = charts.bar_by_regulator(by_reg)
     ax = default.axes[0]
-    expected = plots.regulator_colors(by_reg["regulator"])
+    expected = charts.regulator_colors(by_reg["regulator"])
     labels = [t.get_text() for t in ax.get_yticklabels()]
     for label, patch in zip(labels, ax.patches, strict=False):
         assert to_hex(patch.get_facecolor()) == expected[label]
@@ -80,7 +81,7 @@ def test_same_colour_for_a_regulator_in_every_chart(tables) -> None:
 
 def test_every_chart_has_title_currency_axis_and_footnote(tables) -> None:
     from finestats.analyses import matter_decisions, matter_events
-    from finestats.summary import totals
+    from finestats.totals import totals
 
     df, by_year, by_reg = tables
     ico = totals(df, "year", regulators=["ICO"])
@@ -91,12 +92,12 @@ def test_every_chart_has_title_currency_axis_and_footnote(tables) -> None:
     )
     meta = meta_of(by_year)
     figs = [
-        plots.stacked_by_year(by_year),
-        plots.bar_by_regulator(by_reg),
-        plots.regulator_over_time(ico, "ICO"),
-        plots.own_vs_target(effect, "GBP", "EUR", regulator="ICO", meta=meta),
-        plots.compare_by_year(wide, meta=meta),
-        plots.matter_timeline(clear, matter_events(df, clear), name="clearview-ai"),
+        charts.stacked_by_year(by_year),
+        charts.bar_by_regulator(by_reg),
+        charts.regulator_over_time(ico, "ICO"),
+        charts.own_vs_target(effect, "GBP", "EUR", regulator="ICO", meta=meta),
+        charts.compare_by_year(wide, meta=meta),
+        matter_timeline(clear, matter_events(df, clear), name="clearview-ai"),
     ]
     for fig in figs:
         texts = [t.get_text() for t in fig.texts]
@@ -113,7 +114,7 @@ def test_matter_timeline_shows_every_decision_and_the_court_events(tables) -> No
     df = tables[0]
     clear = matter_decisions(df, Query(matter="clearview-ai"))
     events = matter_events(df, clear)
-    fig = plots.matter_timeline(clear, events, name="clearview-ai")
+    fig = matter_timeline(clear, events, name="clearview-ai")
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "provisional notice (not a fine)" in legend
     assert "penalty payment" in legend and "final fine" in legend
@@ -129,11 +130,18 @@ def test_matter_timeline_shows_every_decision_and_the_court_events(tables) -> No
 
 def test_save_figure_writes_png_and_svg_deterministically(tmp_path, tables) -> None:
     by_year = tables[1]
-    assert set(plots.save_figure(plots.stacked_by_year(by_year), tmp_path / "p", "c")) == {"png"}
-    first = plots.save_figure(
-        plots.stacked_by_year(by_year), tmp_path / "a" / "nested", "chart", svg=True
+    # vector charts by default (SVG beside PNG); svg=False for a PNG alone
+    assert set(charts.save_figure(charts.stacked_by_year(by_year), tmp_path / "p", "c")) == {
+        "png",
+        "svg",
+    }
+    assert set(
+        charts.save_figure(charts.stacked_by_year(by_year), tmp_path / "q", "c", svg=False)
+    ) == {"png"}
+    first = charts.save_figure(
+        charts.stacked_by_year(by_year), tmp_path / "a" / "nested", "chart", svg=True
     )
-    second = plots.save_figure(plots.stacked_by_year(by_year), tmp_path / "b", "chart", svg=True)
+    second = charts.save_figure(charts.stacked_by_year(by_year), tmp_path / "b", "chart", svg=True)
     assert set(first) == {"png", "svg"}
     for fmt in ("png", "svg"):
         assert first[fmt].name == f"chart.{fmt}"
@@ -147,19 +155,19 @@ def test_save_figure_writes_png_and_svg_deterministically(tmp_path, tables) -> N
 def test_svg_is_the_same_in_another_process(tmp_path, tables) -> None:
     """Clip-path and other ids come from a fixed salt, so a fresh process writes the same bytes."""
     code = (
-        "import matplotlib; matplotlib.use('Agg'); import finestats; from finestats import plots; "
+        "import matplotlib; matplotlib.use('Agg'); import finestats; from finestats import charts; "
         "t = finestats.totals(finestats.load_fines(), ('regulator', 'year')); "
-        f"plots.save_figure(plots.stacked_by_year(t), {str(tmp_path / 'sub')!r}, 'c', svg=True)"
+        f"charts.save_figure(charts.stacked_by_year(t), {str(tmp_path / 'sub')!r}, 'c', svg=True)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-    here = plots.save_figure(plots.stacked_by_year(tables[1]), tmp_path / "here", "c", svg=True)
+    here = charts.save_figure(charts.stacked_by_year(tables[1]), tmp_path / "here", "c", svg=True)
     assert (tmp_path / "sub" / "c.svg").read_bytes() == here["svg"].read_bytes()
     assert b"clip-path" in here["svg"].read_bytes()
 
 
 def test_import_finestats_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, finestats, finestats.plots, finestats.report, finestats.cli; "
+        "import sys, finestats, finestats.charts, finestats.report, finestats.cli; "
         "heavy = ('matplotlib', 'papermill', 'nbconvert'); "
         "print(any(m.split('.')[0] in heavy for m in sys.modules))"
     )

@@ -1,0 +1,135 @@
+"""Tables and notes for the terminal, fitted to its width.
+
+Every table and every footnote line fits the terminal (``shutil.get_terminal_size``; 80 columns
+when unknown; ``COLUMNS`` overrides): long text columns are cut with an ellipsis (the widest
+first), footnotes are wrapped, and a table whose numbers alone are wider than the terminal is
+shown in blocks of columns. ``--format csv/json/xlsx`` give the full text.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pandas as pd
+
+from finestats.formatting import convention, filters_text, is_money, real_text, view_text
+from finestats.query import ResultMeta, meta_of
+
+#: The narrowest a text column is cut to (with its ellipsis).
+MIN_TEXT = 8
+GAP = 2
+RATE_COLUMNS = ("fx_rate", "implied_rate", "real_factor", "final_share")
+
+
+def width() -> int:
+    """The terminal's width in columns (80 when it cannot be told)."""
+    return max(shutil.get_terminal_size((80, 24)).columns, 20)
+
+
+def plain_table(table: pd.DataFrame, columns: int | None = None, *, note: bool = True) -> str:
+    """An aligned plain-text table for the terminal, no wider than ``columns`` (default: the
+    terminal's width), with thousands separators, plus the note on what was counted."""
+    limit = columns or width()
+    meta = meta_of(table)
+    if len(table) == 0:
+        body = "(no fines match this selection)"
+    else:
+        body = _fitted(_cells(table), limit)
+    text = body + "\n"
+    if note and meta is not None:
+        text += "\n" + wrap(result_note(meta), limit) + "\n"
+    return text
+
+
+def _cells(table: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as display text; numbers right-aligned later, text left-aligned."""
+    shown = table.reset_index() if any(n is not None for n in table.index.names) else table
+    out = {}
+    for col in shown.columns:
+        s = shown[col]
+        name = str(col)
+        if pd.api.types.is_float_dtype(s) and is_money(name):
+            out[name] = s.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+        elif name in RATE_COLUMNS and pd.api.types.is_float_dtype(s):
+            out[name] = s.map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            out[name] = s.dt.strftime("%Y-%m-%d").fillna("")
+        elif pd.api.types.is_numeric_dtype(s):
+            out[name] = s.map(lambda v: "" if pd.isna(v) else f"{v}")
+        else:
+            out[name] = s.astype(object).map(
+                lambda v: "" if pd.isna(v) else " ".join(str(v).split())
+            )
+    frame = pd.DataFrame(out)
+    frame.attrs["numeric"] = [
+        str(c) for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+    ]
+    return frame
+
+
+def _fitted(cells: pd.DataFrame, limit: int) -> str:
+    numeric = set(cells.attrs.get("numeric", []))
+    widths = {c: max(len(c), int(cells[c].str.len().max() or 0)) for c in cells.columns}
+    text_cols = [c for c in cells.columns if c not in numeric]
+    total = lambda: sum(widths.values()) + GAP * (len(widths) - 1)  # noqa: E731
+    while total() > limit:
+        wide = [c for c in text_cols if widths[c] > max(MIN_TEXT, len(c))]
+        if not wide:
+            break
+        c = max(wide, key=lambda k: widths[k])
+        widths[c] -= min(widths[c] - max(MIN_TEXT, len(c)), max(total() - limit, 1))
+    if total() <= limit:
+        return _render(cells, list(cells.columns), widths, numeric)
+    return _blocks(cells, widths, numeric, limit)
+
+
+def _render(cells: pd.DataFrame, cols: list[str], widths: dict, numeric: set) -> str:
+    def cell(col: str, value: str) -> str:
+        w = widths[col]
+        value = value if len(value) <= w else value[: w - 1] + "…"
+        return value.rjust(w) if col in numeric else value.ljust(w)
+
+    lines = [(" " * GAP).join(cell(c, c) for c in cols).rstrip()]
+    for row in cells[cols].itertuples(index=False):
+        lines.append((" " * GAP).join(cell(c, v) for c, v in zip(cols, row, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _blocks(cells: pd.DataFrame, widths: dict, numeric: set, limit: int) -> str:
+    """Columns in blocks that fit, each repeating the leading text (key) columns."""
+    keys = []
+    for c in cells.columns:
+        if c in numeric:
+            break
+        keys.append(c)
+    rest = [c for c in cells.columns if c not in keys]
+    key_width = sum(widths[k] + GAP for k in keys)
+    blocks, current, used = [], [], key_width
+    for c in rest:
+        if current and used + widths[c] > limit:
+            blocks.append(current)
+            current, used = [], key_width
+        current.append(c)
+        used += widths[c] + GAP
+    blocks.append(current)
+    return "\n\n".join(_render(cells, [*keys, *b], widths, numeric) for b in blocks)
+
+
+def wrap(text: str, columns: int | None = None) -> str:
+    """``text`` wrapped to the terminal's width, paragraph by paragraph."""
+    limit = columns or width()
+    return "\n".join(textwrap.fill(p, limit) if p else "" for p in text.split("\n"))
+
+
+def result_note(meta: ResultMeta) -> str:
+    """What a result counted: convention, snapshot, view, filters, scope."""
+    text = f"{convention(meta)}, snapshot {meta.rate_snapshot}; view {view_text(meta)}"
+    filters = filters_text(meta.query)
+    if filters:
+        text += f"\nFilters: {filters}"
+    if meta.extra.get("year_note"):
+        text += f"\nYear: {meta.extra['year_note']}"
+    if meta.query.real is not None:
+        text += "\n" + real_text(meta)
+    return text + (f"\nScope: {meta.scope}" if meta.scope else "")
