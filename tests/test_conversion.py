@@ -787,7 +787,7 @@ def leap_year() -> RateTable:
 def not_full(code: str, years: str, snapshot: str = "2020-12-31") -> str:
     return (
         f"no full year of {code} fixings for the year-average ({years}): the ECB did not "
-        f"publish {code} all that year, or the snapshot (ends {snapshot}) does not cover it"
+        f"publish {code} all that year"
     )
 
 

@@ -370,6 +370,14 @@ def _report_years(
         ~in_range,
         f"year outside the rate table ({first}..{table.snapshot_label}); {NEWER_FILE_HINT}",
     )
+    last = table.snapshot_date
+    unfinished = years_of(job.days) >= last.year if (last.month, last.day) != (12, 31) else None
+    if unfinished is not None:
+        job.problems.add(
+            unfinished & in_range,
+            f"the year {last.year} is not over in the rate snapshot (it ends "
+            f"{table.snapshot_label}): no year-average yet",
+        )
     columns = table.currencies
     for j in sorted(set(src[~covered_src].tolist()) | {t}):
         bad = (((src == j) & ~covered_src) | ((j == t) & ~covered_tgt)) & in_range
@@ -378,8 +386,7 @@ def _report_years(
         job.problems.add(
             bad,
             f"no full year of {columns[j]} fixings for the year-average ({shown}): the ECB did "
-            f"not publish {columns[j]} all that year, or the snapshot (ends "
-            f"{table.snapshot_label}) does not cover it",
+            f"not publish {columns[j]} all that year",
         )
 
 

@@ -20,9 +20,12 @@ import numpy as np
 import pandas as pd
 
 from finestats import paths
+from finestats.collection import load
 from finestats.conversion import convert
+from finestats.coverage import against_fines
 from finestats.csvtable import Cells, Checks, read_cells
 from finestats.errors import FineDataError, FineDataWarning, Notice, Problem, RatesError
+from finestats.figures import FIGURES_NAME, load_figures
 from finestats.records import read_records, source_of
 from finestats.schema import FINES
 
@@ -45,6 +48,7 @@ def validate_file(
     errors, warns = strict_problems(df, cells)
     if errors:
         raise FineDataError(errors)
+    companion_problems(df)
     for w in warns:
         warnings.warn(str(w), FineDataWarning, stacklevel=2)
     return df, warns
@@ -72,6 +76,24 @@ def strict_problems(df: pd.DataFrame, cells: Cells) -> tuple[list[Problem], list
     _spaces(checks, cells)
     errors = [p for _, _, p in sorted(checks.found, key=lambda t: (t[0], t[1]))]
     return errors, _large_amounts(df, cells)
+
+
+def companion_problems(df: pd.DataFrame) -> None:
+    """The files beside the records, checked with them (``--strict``): court events, the scope
+    (also against the records: every regulator has a row, with the records' name and country),
+    price indices and published figures. Raises FineDataError listing every problem."""
+    src = source_of(df)
+    fines_path = src.path if src else paths.default_fines_path()
+    data = load(fines_path)  # validates events (against the records), coverage and prices
+    problems = []
+    if data.coverage is not None:
+        cov_path = str(paths.companion(fines_path, paths.COVERAGE_NAME))
+        problems += against_fines(data.coverage, df, cov_path)
+    figures = paths.reference(fines_path, FIGURES_NAME)
+    if figures.is_file():
+        load_figures(figures)
+    if problems:
+        raise FineDataError(problems)
 
 
 def blocked_hosts(fines: Path | None = None) -> dict[str, str]:

@@ -72,6 +72,8 @@ def parse_years(value: Any, name: str = "years") -> tuple[int, int] | None:
 
 def parse_date(name: str, value: Any) -> dt.date:
     """A calendar date: a ``datetime.date``/``Timestamp`` (no time of day) or ``YYYY-MM-DD``."""
+    if value is pd.NaT or (isinstance(value, float) and value != value):
+        raise _bad(name, value, "a date YYYY-MM-DD")
     if isinstance(value, dt.datetime):  # pandas Timestamps included
         if value.time() != dt.time(0) or value.tzinfo is not None:
             raise _bad(name, value, "a date without a time of day or time zone")

@@ -101,12 +101,19 @@ _PARSERS: dict[str, Callable[[Setting, Any], Any]] = {
     "choice": lambda s, v: parse_choice(s.name, v, s.choices),
     "optional_choice": lambda s, v: None if v is None else parse_choice(s.name, v, s.choices),
     "flag": lambda s, v: parse_bool(s.name, v),
-    "names": lambda s, v: parse_names(s.name, v),
+    "names": lambda s, v: _names(s.name, v),
     "date": _optional(parse_date),
     "years": lambda s, v: parse_years(v, s.name),
     "at": lambda s, v: parse_at(v),
     "year": _optional(parse_year),
 }
+
+
+def _names(name: str, value: Any) -> tuple[str, ...]:
+    """A list of names; an empty text is refused (it would silently select everything)."""
+    if isinstance(value, str) and not value.strip():
+        raise UsageError(f"{name}={value!r}: expected a name, not an empty text")
+    return parse_names(name, value)
 
 
 def _field(default: Any, **declared: Any) -> Any:
