@@ -160,12 +160,25 @@ def collection(tmp_path: Path, lifecycle_csv: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def kernels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Two report kernels shared by the report tests of a session (a kernel starts once, not
+    once per report; each is reset before every notebook)."""
+    from finestats.report import report_kernels
+
+    lanes = report_kernels(tmp_path_factory.mktemp("kernel-logs"), NOTEBOOKS)
+    lanes.start(2)
+    yield lanes
+    lanes.shutdown()
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory: pytest.TempPathFactory, kernels: object) -> Path:
     """One EUR report with default parameters, built once per test session and shared by the
     report and browser tests (papermill runs are the slow part of the suite)."""
     from finestats.report import build_report
 
-    return build_report("EUR", {}, tmp_path_factory.mktemp("shared-report"), progress=False)
+    out = tmp_path_factory.mktemp("shared-report")
+    return build_report("EUR", {}, out, progress=False, kernels=kernels)
 
 
 @pytest.fixture(scope="session")

@@ -429,3 +429,136 @@ def test_a_reused_kernel_starts_each_notebook_with_an_empty_namespace(tmp_path: 
     )
     out = build_report("EUR", {}, tmp_path / "r", progress=False, notebooks_dir=folder, jobs=1)
     assert (out / "pid.txt").read_text() == (out / "pid3.txt").read_text()  # one kernel
+
+
+# -- reports in any currency, for any years; skipped analyses; one archive, several writers --
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("currency", ["SEK", "GBP", "USD", "NOK", "JPY"])
+def test_a_report_renders_in_every_currency(tmp_path: Path, kernels, currency: str) -> None:
+    """SEK is one of the three currencies the product exists for; NOK and JPY have no price
+    index: their real-terms page says so and shows nominal figures."""
+    folder = build_report(currency, {}, tmp_path / "out", progress=False, kernels=kernels)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["currency"] == currency
+    statuses = {nb["notebook"]: nb["status"] for nb in manifest["notebooks"]}
+    assert set(statuses.values()) == {"ok"}, manifest["skipped"]
+    real = pd.read_csv(folder / "real_terms_by_year.csv")
+    page = (folder / "05-real-terms-and-sectors.html").read_text()
+    if currency in ("NOK", "JPY"):
+        assert list(real.columns) == ["year", f"nominal ({currency} of each year)"]
+        assert f"No consumer price index for {currency}" in page
+    else:
+        assert real.columns[-1] == "in 2025 prices"  # the latest year of the index
+        assert real.set_index("year").loc[2026].isna().iloc[-1]  # 2026: no annual index yet
+        assert "Not in constant prices: 2026" in page
+    totals_csv = pd.read_csv(folder / "totals_by_regulator_year.csv")
+    assert f"total_{currency.lower()}" in totals_csv.columns
+    assert (folder / f"{folder.name}.xlsx").is_file()
+
+
+@pytest.mark.slow
+def test_a_report_for_2019_2020_skips_what_has_nothing_to_show(tmp_path: Path, kernels) -> None:
+    params = {"start_year": 2019, "end_year": 2020}
+    folder = build_report("EUR", params, tmp_path / "out", progress=False, kernels=kernels)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    skipped = {s["notebook"]: s["reason"] for s in manifest["skipped"]}
+    assert list(skipped) == ["04-matter-timeline.ipynb"]  # Clearview AI: no decision then
+    assert (
+        "No decision of clearview-ai in this selection (decided 2019-2020)"
+        in skipped["04-matter-timeline.ipynb"]
+    )
+    index = (folder / "index.html").read_text()
+    assert "Nothing to show:" in index and "decided 2019-2020" in index
+    assert manifest["filters"] == "decided 2019-2020" and manifest["period"] == (
+        "fines decided 2019-2020"
+    )
+    archive = (folder.parent / "index.html").read_text()
+    assert "decided 2019-2020" in archive and "(1 skipped)" in archive
+    head = json.loads((folder / "headline.json").read_text())
+    assert head["filters"] == "decided 2019-2020" and head["years"] == [2019, 2020]
+    with pytest.raises(UsageError, match="the data covers decisions of"):
+        build_report("EUR", {"start_year": 2030}, tmp_path / "out", progress=False)
+
+
+@pytest.mark.slow
+def test_b29_reasonable_parameters_never_fail_a_report(tmp_path: Path, kernels) -> None:
+    params = {"start_year": 2025, "end_year": 2025, "regulators": ["IMY"]}
+    folder = build_report("EUR", params, tmp_path / "out", progress=False, kernels=kernels)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [s["notebook"] for s in manifest["skipped"]] == ["04-matter-timeline.ipynb"]
+
+
+@pytest.mark.slow
+def test_b19_two_reports_into_one_archive_both_complete(tmp_path: Path, kernels) -> None:
+    import threading
+
+    out = tmp_path / "reports"
+    data = _small_data(tmp_path)
+    one = {"progress": False, "notebooks_dir": _one_notebook(tmp_path), "kernels": kernels}
+    done: list[object] = []
+
+    def build() -> None:
+        try:
+            done.append(build_report("EUR", {"data_path": str(data)}, out, **one))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            done.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(isinstance(d, Path) for d in done), done
+    assert len({d.name for d in done}) == 2
+    assert len(reports_in(out)) == 2 and not list(out.glob(".build-*"))
+
+
+@pytest.mark.slow
+def test_what_changed_compares_reports_of_the_same_settings(tmp_path: Path, kernels) -> None:
+    out = tmp_path / "reports"
+    data = _small_data(tmp_path)
+    one = {"progress": False, "notebooks_dir": _one_notebook(tmp_path), "kernels": kernels}
+    build_report("GBP", {"data_path": str(data), "start_year": 2020, "end_year": 2021}, out, **one)
+    monthly = build_report("GBP", {"data_path": str(data)}, out, **one)
+    manifest = json.loads((monthly / "manifest.json").read_text())
+    assert manifest["changes"]["previous"] is None  # the ad-hoc 2020-2021 report is another kind
+    again = build_report("GBP", {"data_path": str(data)}, out, **one)
+    change = json.loads((again / "manifest.json").read_text())["changes"]
+    assert change["previous"] == monthly.name and change["added"] == 0
+
+
+@pytest.mark.slow
+def test_b5_a_relative_home_means_one_folder_for_every_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from finestats import snapshots
+
+    from .test_rate_updates import Server, newer_csv, zipped
+
+    server = Server()
+    server.body = zipped(newer_csv(days=3))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FINESTATS_HOME", "relhome")  # relative to where the command runs
+    try:
+        snap = snapshots.update(server.url, timeout=5)
+    finally:
+        server.httpd.shutdown()
+    assert snap.snapshot_date == "2026-11-04"
+    folder = build_report(
+        "EUR", {}, tmp_path / "reports", progress=False, notebooks_dir=_one_notebook(tmp_path)
+    )
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["rate_snapshot"] == "2026-11-04"
+    sidecars = [json.loads(p.read_text()) for p in folder.glob("*.meta.json")]
+    assert sidecars and {s["rate_snapshot"] for s in sidecars} == {"2026-11-04"}
+
+
+def test_importing_the_report_leaves_the_process_alone() -> None:
+    code = (
+        "import sys, finestats.report, finestats.cli; "
+        "print(sys.modules.get('rfc3987_syntax', 'absent') is None)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

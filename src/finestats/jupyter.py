@@ -12,7 +12,7 @@ strip``), with their ``parameters`` cell generated from the declarations
 (:func:`finestats.notebook.parameters_cell`; ``make notebooks``).
 
 ``python -m finestats.jupyter strip FILE...`` strips notebooks; ``... params FILE...`` rewrites
-their parameters cells; ``... kernel -f CONNECTION_FILE`` is what a report's kernel runs.
+their parameters cells.
 jupyter_client is imported inside the functions (it is only needed to build a report).
 """
 
@@ -36,13 +36,12 @@ RESET = "get_ipython().reset(new_session=False)"
 
 
 def kernel_manager_class() -> type:
-    """An AsyncKernelManager class whose kernel runs on ``sys.executable`` (``python -m
-    finestats.jupyter kernel``)."""
+    """An AsyncKernelManager class whose kernel runs on ``sys.executable`` (:data:`KERNEL_MAIN`)."""
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
 
     spec = KernelSpec(
-        argv=[sys.executable, "-m", "finestats.jupyter", "kernel", "-f", "{connection_file}"],
+        argv=[sys.executable, "-c", KERNEL_MAIN, "-f", "{connection_file}"],
         display_name=DISPLAY_NAME,
         language="python",
         name=KERNEL_NAME,
@@ -57,22 +56,25 @@ def kernel_manager_class() -> type:
 
 
 class KernelLanes:
-    """One kernel per thread, reset before each later use. :meth:`start` launches kernels ahead
-    of need (they boot while the caller imports and prepares); a thread takes one of those, or
-    starts its own."""
+    """A pool of kernels, each reset before it runs another notebook. :meth:`start` launches
+    kernels ahead of need (they boot while the caller imports and prepares); :meth:`acquire`
+    takes a free one (or launches one) and :meth:`release` gives it back, so that several
+    notebooks, and several reports in one process, share kernels."""
 
     def __init__(self, log_dir: Path, cwd: Path, env: dict[str, str] | None = None) -> None:
         self._log_dir, self._cwd = log_dir, cwd
         self._env = dict(os.environ if env is None else env)
-        self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[Any] = []
-        self._ready: list[Any] = []
+        self._free: list[Any] = []
+        self._used: set[int] = set()
 
     def start(self, n: int) -> None:
         """Launch ``n`` kernels now, without waiting for them to be ready."""
         for _ in range(n):
-            self._ready.append(self._launch())
+            km = self._launch()
+            with self._lock:
+                self._free.append(km)
 
     def _launch(self) -> Any:
         from nbclient.util import run_sync
@@ -86,18 +88,27 @@ class KernelLanes:
         record_kernel(self._log_dir, km)
         return km
 
-    def kernel(self) -> Any:
-        """This thread's kernel manager, with a started kernel and an empty user namespace."""
+    def acquire(self) -> Any:
+        """A kernel manager with a started kernel and an empty user namespace."""
         from nbclient.util import run_sync
 
-        km = getattr(self._local, "km", None)
-        if km is not None and run_sync(km.is_alive)():
-            run_sync(_reset)(km)
-            return km
+        while True:
+            with self._lock:
+                km = self._free.pop(0) if self._free else None
+            if km is None:
+                return self._launch()
+            if id(km) not in self._used:
+                return km  # fresh: nothing to reset
+            if run_sync(km.is_alive)():
+                run_sync(_reset)(km)
+                return km
+            # a kernel that died is dropped; take (or launch) another
+
+    def release(self, km: Any) -> None:
+        """Give a kernel back for the next notebook."""
         with self._lock:
-            km = self._ready.pop(0) if self._ready else None
-        self._local.km = km if km is not None else self._launch()
-        return self._local.km
+            self._used.add(id(km))
+            self._free.append(km)
 
     def log_of(self, km: Any) -> Path | None:
         """The log file of a kernel this object started."""
@@ -176,16 +187,26 @@ def _started_by(pid: int, parent: int) -> bool:
     return f"JPY_PARENT_PID={parent}".encode() in env
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In a kernel: exit at once when the report that started it is gone (killed), instead of
-    ipykernel's own check once a second, so that no kernel outlives its report."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL)
+#: What a report's kernel runs (``python -c KERNEL_MAIN -f CONNECTION_FILE``): what
+#: ``ipykernel_launcher`` runs, plus a watch that exits at once when the report that started it
+#: is gone (ipykernel's own check runs once a second), so that no kernel outlives its report.
+#: Plain Python, so that a kernel imports nothing of finestats before its notebook does.
+KERNEL_MAIN = f"""
+import os, sys, threading, time
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+parent = int(os.environ.get("JPY_PARENT_PID") or 0)
+if parent:
+    if os.getppid() != parent:
         os._exit(1)
-
+    def watch():
+        while os.getppid() == parent:
+            time.sleep({PARENT_POLL})
+        os._exit(1)
     threading.Thread(target=watch, name="finestats-parent-watch", daemon=True).start()
+from ipykernel.kernelapp import launch_new_instance
+launch_new_instance()
+"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,28 +263,9 @@ def with_parameters(nb: dict[str, Any]) -> dict[str, Any]:
     return nb
 
 
-def run_kernel() -> None:
-    """An IPython kernel that dies with the report that started it (what ``ipykernel_launcher``
-    runs, plus the parent watch)."""
-    if sys.path and sys.path[0] in ("", os.getcwd()):
-        del sys.path[0]  # as ipykernel_launcher: the notebooks' folder is not a package path
-    parent = int(os.environ.get("JPY_PARENT_PID") or 0)
-    if parent:
-        if os.getppid() != parent:
-            os._exit(1)  # the report died while this kernel was starting
-        _exit_with_parent(parent)
-    from ipykernel.kernelapp import launch_new_instance
-
-    launch_new_instance()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m finestats.jupyter strip|params FILE...`` or ``kernel -f CONNECTION_FILE``."""
+    """``python -m finestats.jupyter strip|params FILE...``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["kernel"]:
-        sys.argv = [sys.argv[0], *args[1:]]
-        run_kernel()
-        return 0
     if not args or args[0] not in ("strip", "params"):
         print("usage: python -m finestats.jupyter strip|params NOTEBOOK.ipynb...", file=sys.stderr)
         return 2

@@ -77,6 +77,7 @@ def build_report(
     today: dt.date | None = None,
     jobs: int | None = None,
     keep: int | None = None,
+    kernels: KernelLanes | None = None,
 ) -> Path:
     """Run every notebook into a new folder ``out/<YYYY-MM-DD>-<CURRENCY>[-N]/``; return it.
 
@@ -85,7 +86,9 @@ def build_report(
     goes to the notebooks that declare it). A parameter no notebook knows is a UsageError, and
     every parameter is checked before any kernel starts. ``keep`` prunes the archive to the
     newest ``keep`` reports. A failing notebook raises :class:`ReportError` naming the notebook
-    and the cell; a skipped one is listed with its reason.
+    and the cell; a skipped one is listed with its reason. ``kernels`` (a
+    :class:`~finestats.jupyter.KernelLanes` the caller started and shuts down) are used instead
+    of new ones: several reports in one process start their kernels once.
     """
     t0 = time.perf_counter()
     if str(out).strip() == "":
@@ -104,7 +107,7 @@ def build_report(
     runs = _plan(notebooks, declared, params, cur, build, logs)
     _say(progress, f"finestats report: {len(runs)} notebooks -> {out_dir / name}")
     try:
-        _run_all(runs, jobs, progress, build, out_dir / f"failed-{name}")
+        _run_all(runs, jobs, progress, build, out_dir / f"failed-{name}", kernels)
         query = ctx.query.as_dict()
         previous = changes.previous_report(out_dir, cur, query)
         change = changes.write_changes(ctx, build, previous)
@@ -245,8 +248,9 @@ def _execute(run: _Run, lanes: KernelLanes) -> BaseException | None:
     import papermill as pm
 
     t0 = time.perf_counter()
+    km = None
     try:
-        km = lanes.kernel()
+        km = lanes.acquire()
         run.log = lanes.log_of(km) or run.log
         pm.execute_notebook(
             str(run.nb),
@@ -262,6 +266,8 @@ def _execute(run: _Run, lanes: KernelLanes) -> BaseException | None:
         return exc
     finally:
         run.duration = time.perf_counter() - t0
+        if km is not None:
+            lanes.release(km)
     return None
 
 
@@ -277,16 +283,21 @@ def _skipped(exc: BaseException) -> str | None:
 
 
 def _run_all(
-    runs: list[_Run], jobs: int | None, progress: bool, build: Path, failed_dir: Path
+    runs: list[_Run],
+    jobs: int | None,
+    progress: bool,
+    build: Path,
+    failed_dir: Path,
+    kernels: KernelLanes | None = None,
 ) -> None:
     """Run the notebooks ``jobs`` at a time (one reused kernel per job); as each finishes, move
     its files into ``build`` and render its HTML page. After a failure no new notebook starts;
     the first failure is raised. A notebook with nothing to show is marked skipped."""
     n_jobs = max(1, min(len(runs), jobs or os.cpu_count() or 1))
     failures: list[tuple[_Run, BaseException]] = []
-    env = {**os.environ, paths.HOME_ENV: str(paths.finestats_home())}  # one home, absolute
-    lanes = KernelLanes(runs[0].log.parent, runs[0].nb.parent, env)
-    lanes.start(n_jobs)  # they boot while papermill and nbconvert are imported
+    lanes = kernels or report_kernels(runs[0].log.parent, runs[0].nb.parent)
+    if kernels is None:
+        lanes.start(n_jobs)  # they boot while papermill and nbconvert are imported
     # The notebooks with most charts first, so that no lane is left with a long one at the end.
     order = sorted(runs, key=lambda r: -r.nb.read_text(encoding="utf-8").count("save_figure("))
     try:
@@ -313,11 +324,19 @@ def _run_all(
                     pages.write_notebook_page(exporter, run.executed, build, run.files)
                     _say(progress, f"{label} {run.status}")
     finally:
-        lanes.shutdown()
+        if kernels is None:
+            lanes.shutdown()
     if failures:
         run, exc = min(failures, key=lambda f: runs.index(f[0]))
         others = [f[0].nb.name for f in failures if f[0] is not run]
         raise _report_error(run, exc, failed_dir, others)
+
+
+def report_kernels(log_dir: Path, cwd: Path) -> KernelLanes:
+    """Kernels for reports: on this interpreter, with one user folder (``FINESTATS_HOME`` made
+    absolute here, so that a relative one means the same folder in the kernels)."""
+    env = {**os.environ, paths.HOME_ENV: str(paths.finestats_home())}
+    return KernelLanes(log_dir, cwd, env)
 
 
 def _collect(run: _Run, build: Path) -> list[str]:
