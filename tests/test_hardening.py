@@ -234,7 +234,8 @@ def test_b3_b15_a_download_must_hold_the_whole_history(server, home, body, messa
 
 
 def test_b8_a_future_snapshot_is_refused_and_an_old_one_is_not_news(server, home) -> None:
-    server.body = zipped(newer_csv(days=3))
+    body = zipped(newer_csv(days=3))  # one zip (its entries carry the time they were made)
+    server.body = body
     with pytest.raises(RatesError, match="in the future"):
         snapshots.update(server.url, timeout=5, today=pd.Timestamp("2026-10-31").date())
     snap = snapshots.update(server.url, timeout=5)
@@ -242,7 +243,7 @@ def test_b8_a_future_snapshot_is_refused_and_an_old_one_is_not_news(server, home
     server.body = zipped(bundled_csv())  # the bundled history again: older than the one in use
     with pytest.raises(RatesError, match="before the snapshot in use"):
         snapshots.update(server.url, timeout=5)
-    server.body = zipped(newer_csv(days=3))  # the same bytes again: nothing new, nothing stored
+    server.body = body  # the same bytes again: nothing new, nothing stored
     before = stored_snapshots()
     assert snapshots.update(server.url, timeout=5) == snap
     assert stored_snapshots() == before
