@@ -366,7 +366,25 @@ def test_lookups_are_built_once_per_table_and_gap() -> None:
     assert t.daily() is t.daily()
     assert t.yearly(3) is t.yearly(3)
     assert t.yearly(3) is not t.yearly(4)
-    assert sorted(t._cache) == ["daily", "days", "yearly3", "yearly4"]
+    # each currency's day row is built once, when first needed (EUR and USD here)
+    assert sorted(t._cache) == ["daily", "daily0", "daily1", "days", "yearly3", "yearly4"]
+
+
+def test_a_conversion_builds_the_day_rows_of_its_currencies_only() -> None:
+    t = table(["2024-01-02", "2024-01-03"], USD=[1.1, 1.2], SEK=[11.0, 11.5], GBP=[0.85, 0.86])
+    df = pd.DataFrame(
+        {
+            "fine_id": ["a"],
+            "amount": [110.0],
+            "currency": ["SEK"],
+            "decision_date": pd.to_datetime(["2024-01-03"]),
+        }
+    )
+    from finestats.conversion import convert
+
+    assert convert(df, "USD", rates=t)["amount_usd"].item() == pytest.approx(110 / 11.5 * 1.2)
+    built = sorted(k for k in t._cache if k.startswith("daily"))
+    assert built == [f"daily{t.column('SEK')}", f"daily{t.column('USD')}"]
 
 
 def test_legacy_columns_and_adoption_days() -> None:

@@ -38,7 +38,15 @@ def counted_converted(
     c = resolve(data)
     table = load_rates(rates)
     rows = select(c, q, rates=table)
-    conv = convert(rows, q.currency, on=q.on, at=q.at, rates=table, real=q.real, prices=c.prices)
+    conv = convert(
+        rows,
+        q.currency,
+        on=q.on,
+        at=q.at,
+        rates=table,
+        real=q.real,
+        prices=c.prices if q.real is not None else None,
+    )
     return attach(conv, result_meta(c, q, table, "counted fines, converted", len(rows)))
 
 
@@ -58,7 +66,15 @@ def all_converted(
     c = resolve(data)
     table = load_rates(rates)
     fines = with_year(c.fines, q.year_of)
-    out = convert(fines, q.currency, on=q.on, at=q.at, rates=table, real=q.real, prices=c.prices)
+    out = convert(
+        fines,
+        q.currency,
+        on=q.on,
+        at=q.at,
+        rates=table,
+        real=q.real,
+        prices=c.prices if q.real is not None else None,
+    )
     what = "all records (no counting rules applied)"
     return attach(out, result_meta(c, q, table, what, len(fines)))
 

@@ -252,7 +252,7 @@ def validate(path: Path | None, strict: bool) -> None:
 def coverage_cmd(data_path: Path | None, rates_path: str | None, fmt: str) -> None:
     """The declared scope: per regulator, the period, threshold and laws claimed complete, when and
     how that was checked, and the records inside it."""
-    data = load(data_path)
+    data = load(data_path, lazy=True)
     if data.coverage is None:
         raise UsageError(
             f"no coverage.csv beside {paths.fines_path(data_path)}: the records are a sample"
@@ -346,7 +346,9 @@ def summary(by: str, rates_path: str | None, data_path: Path | None, **kw: Any) 
     """Totals by regulator and year (or other keys) in one currency."""
     out = _output(kw)
     query = _query(kw)
-    table = totals(load(data_path), _split((by,)), query=query, rates=_rates_arg(rates_path))
+    table = totals(
+        load(data_path, lazy=True), _split((by,)), query=query, rates=_rates_arg(rates_path)
+    )
     _emit(table, out)
 
 
@@ -359,7 +361,7 @@ def fines_cmd(rates_path: str | None, data_path: Path | None, **kw: Any) -> None
     """The counted fines behind a summary (same options), largest first: amount as decided and
     converted, rate, fixing date, status, court events and source."""
     out = _output(kw)
-    table = fines_behind(load(data_path), _query(kw), _rates_arg(rates_path))
+    table = fines_behind(load(data_path, lazy=True), _query(kw), _rates_arg(rates_path))
     if out["fmt"] == "table":
         table = attach(table.drop(columns=["source_url", "court_events", "group"]), meta_of(table))
     _emit(table, out)
@@ -373,7 +375,7 @@ def fines_cmd(rates_path: str | None, data_path: Path | None, **kw: Any) -> None
 def notices_cmd(rates_path: str | None, data_path: Path | None, **kw: Any) -> None:
     """Each notice of intent beside the final fine that replaced it (if any), both converted."""
     out = _output(kw)
-    _emit(notices_and_finals(load(data_path), _query(kw), _rates_arg(rates_path)), out)
+    _emit(notices_and_finals(load(data_path, lazy=True), _query(kw), _rates_arg(rates_path)), out)
 
 
 @cli.command("crosscheck", context_settings=CONTEXT)
@@ -395,7 +397,11 @@ def crosscheck_cmd(
     out = _output(kw)
     query = _query(kw)
     table = crosscheck(
-        load(data_path), query, _rates_arg(rates_path), publisher=publisher, edition=edition
+        load(data_path, lazy=True),
+        query,
+        _rates_arg(rates_path),
+        publisher=publisher,
+        edition=edition,
     )
     if out["fmt"] == "table":
         keep = ["figure_id", "area", "measure", "published", "finestats", "gap_pct", "explained"]
@@ -435,7 +441,9 @@ def convert_cmd(
     excel: bool,
 ) -> None:
     """Every record with its converted amount, rate, fixing date and rate source."""
-    table = all_converted(load(data_path), Query(currency=to, on=on, at=at), _rates_arg(rates_path))
+    table = all_converted(
+        load(data_path, lazy=True), Query(currency=to, on=on, at=at), _rates_arg(rates_path)
+    )
     if out.suffix.lower() == ".xlsx":
         export_xlsx(table, out)
     else:
@@ -539,7 +547,7 @@ def make_data(
     out: Path | None, readme: Path | None, data_path: Path | None, rates_path: str | None
 ) -> None:
     """Regenerate data/processed/: normalized records (EUR) and totals in EUR, USD, GBP, SEK."""
-    data = load(data_path)
+    data = load(data_path, lazy=True)
     table_rates = load_rates(_rates_arg(rates_path))
     eur = all_converted(data, Query(currency="EUR"), table_rates)
     readme_text = (

@@ -22,9 +22,9 @@ metadata may refuse a guess; it never changes a figure.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ from finestats.records import Source, load_fines, source_of
 __all__ = ["Collection", "Data", "load", "resolve"]
 
 
-@dataclass(frozen=True)
 class Collection:
     """The records of one fines file and its companions.
 
@@ -50,20 +49,67 @@ class Collection:
     found); ``source``: the fines file and its SHA-256 (None for records built by hand);
     ``undetermined``: why the companions of a plain frame could not be told ("" when they
     could), raised by :meth:`need_events` and :meth:`need_coverage`.
+
+    A companion may be given as a function that reads it: it is read on first use (a command
+    that never needs the court events or the price indices never reads them). Treat a
+    Collection as read-only; :meth:`replace` makes a changed copy.
     """
 
-    fines: pd.DataFrame
-    events: pd.DataFrame
-    coverage: pd.DataFrame | None = None
-    prices: pd.DataFrame | None = None
-    source: Source | None = None
-    undetermined: str = ""
+    _FIELDS = ("fines", "events", "coverage", "prices", "source", "undetermined")
+
+    def __init__(
+        self,
+        fines: pd.DataFrame,
+        events: pd.DataFrame | Callable[[], pd.DataFrame],
+        coverage: pd.DataFrame | None | Callable[[], pd.DataFrame | None] = None,
+        prices: pd.DataFrame | None | Callable[[], pd.DataFrame | None] = None,
+        source: Source | None = None,
+        undetermined: str = "",
+    ) -> None:
+        self.fines = fines
+        self.source = source
+        self.undetermined = undetermined
+        self._given = {"events": events, "coverage": coverage, "prices": prices}
+        self._read: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _companion(self, name: str) -> Any:
+        with self._lock:
+            if name not in self._read:
+                given = self._given[name]
+                self._read[name] = given() if callable(given) else given
+            return self._read[name]
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self._companion("events")
+
+    @property
+    def coverage(self) -> pd.DataFrame | None:
+        return self._companion("coverage")
+
+    @property
+    def prices(self) -> pd.DataFrame | None:
+        return self._companion("prices")
 
     def replace(self, **changes: Any) -> Collection:
-        return dataclasses.replace(self, **changes)
+        unknown = set(changes) - set(self._FIELDS)
+        if unknown:
+            raise TypeError(f"unknown Collection fields: {sorted(unknown)}")
+        current = {
+            "fines": self.fines,
+            "source": self.source,
+            "undetermined": self.undetermined,
+            **{k: self._read.get(k, self._given[k]) for k in ("events", "coverage", "prices")},
+        }
+        return Collection(**{**current, **changes})
 
     def __len__(self) -> int:
         return len(self.fines)
+
+    def __repr__(self) -> str:
+        where = self.source.path if self.source else "records built by hand"
+        return f"Collection({len(self.fines)} records from {where})"
 
     def need_events(self) -> pd.DataFrame:
         """The court events, or a UsageError saying why they cannot be told."""
@@ -82,17 +128,25 @@ class Collection:
 Data = Collection | pd.DataFrame
 
 
-def load(path: str | os.PathLike[str] | None = None) -> Collection:
+def load(path: str | os.PathLike[str] | None = None, *, lazy: bool = False) -> Collection:
     """The records at ``path`` (default: :func:`finestats.paths.default_fines_path`) with the
     ``events.csv`` and ``coverage.csv`` beside them and the price indices beside them (else the
-    default data folder's), each validated; read once per file content."""
+    default data folder's), each validated; read once per file content. With ``lazy``, a
+    companion is read (and validated) when first used: a command that needs no court events
+    or price indices does not read them."""
     p = paths.fines_path(path)
     fines = load_fines(p)
-    ev = events_path(p)
-    events = load_events(ev, fines) if ev.is_file() else empty_events()
-    cov = coverage_path(p)
-    coverage = load_coverage(cov) if cov.is_file() else None
-    return Collection(fines, events, coverage, _prices(p), source_of(fines))
+    ev, cov = events_path(p), coverage_path(p)
+    c = Collection(
+        fines,
+        lambda: load_events(ev, fines) if ev.is_file() else empty_events(),
+        lambda: load_coverage(cov) if cov.is_file() else None,
+        lambda: _prices(p),
+        source_of(fines),
+    )
+    if not lazy:
+        _ = c.events, c.coverage, c.prices
+    return c
 
 
 def _prices(fines_path: Path) -> pd.DataFrame | None:
@@ -135,20 +189,22 @@ def _of_frame(df: pd.DataFrame) -> Collection:
             f"a frame with columns {list(df.columns)[:6]}"
         )
     src = source_of(df)
-    default = load()
+    default = load(lazy=True)
     foreign = _foreign_companions(src)
     known = df["fine_id"].astype(str).isin(default.fines["fine_id"].astype(str))
     if foreign:
-        return Collection(df, empty_events(), None, default.prices, src, foreign)
+        return Collection(df, empty_events(), None, lambda: default.prices, src, foreign)
     if known.all():
-        return Collection(df, default.events, default.coverage, default.prices, src)
+        return Collection(
+            df, lambda: default.events, lambda: default.coverage, lambda: default.prices, src
+        )
     if known.any():
         why = (
             "these records mix records of the default collection with others, so their court "
             "events and scope cannot be told"
         )
-        return Collection(df, empty_events(), None, default.prices, src, why)
-    return Collection(df, empty_events(), None, default.prices, src)
+        return Collection(df, empty_events(), None, lambda: default.prices, src, why)
+    return Collection(df, empty_events(), None, lambda: default.prices, src)
 
 
 def _foreign_companions(src: Source | None) -> str:

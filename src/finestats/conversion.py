@@ -196,6 +196,10 @@ def _check_amounts(df: pd.DataFrame, problems: _Problems) -> None:
             f"column 'amount' must hold numbers, not {df['amount'].dtype}; "
             "parse it with pd.to_numeric"
         ) from None
+    with np.errstate(invalid="ignore"):
+        good = (amount > 0) & (amount < np.inf)  # NaN compares False
+    if good.all():
+        return
     problems.add(np.isnan(amount), "amount is missing (NaN)")
     problems.add(np.isinf(amount), "amount is not finite")
     problems.add(amount <= 0, "amount is not positive")
@@ -255,15 +259,18 @@ def _source_columns(job: _Job, table: RateTable) -> np.ndarray:
 def _daily_rates(
     job: _Job, table: RateTable, src: np.ndarray, t: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Source and target rates per row from the fixings at or before each row's day."""
-    daily = table.daily()
+    """Source and target rates per row from the fixings at or before each row's day (the
+    per-day lookup built only for the currencies these rows use)."""
+    used, compact = np.unique(np.append(src, t), return_inverse=True)
+    daily = table.daily_rows(used)
     n_days = daily.rate.shape[1]
     offset = np.clip(job.days - daily.start, 0, n_days - 1)
-    cell = src * n_days + offset
+    cell = compact[:-1] * n_days + offset
+    t_row = int(compact[-1])
     rate_src = daily.rate.ravel().take(cell)
     fix_src = daily.fix.ravel().take(cell).astype(np.int64)
-    rate_tgt = daily.rate[t].take(offset)
-    fix_tgt = daily.fix[t].take(offset).astype(np.int64)
+    rate_tgt = daily.rate[t_row].take(offset)
+    fix_tgt = daily.fix[t_row].take(offset).astype(np.int64)
     _report_daily(job, table, src, t, fix_src, fix_tgt)
     return rate_src, rate_tgt, np.minimum(fix_src, fix_tgt)
 
@@ -401,8 +408,10 @@ def _legacy_rows(job: _Job, table: RateTable, src: np.ndarray, t: int) -> np.nda
 def _result(
     job: _Job, fx_rate: np.ndarray, fx_day: np.ndarray, source: str, legacy: np.ndarray
 ) -> pd.DataFrame:
-    """Copy the rows and add the converted amount and the audit columns."""
-    out = job.df.copy()
+    """The rows with the converted amount and the audit columns added. A shallow copy: with
+    pandas' copy-on-write the columns not touched are shared with ``df`` until either changes,
+    so ``df`` is never modified and nothing is copied for nothing."""
+    out = job.df.copy(deep=False)
     amount = out["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
     out[f"amount_{job.to.lower()}"] = amount * fx_rate
     out["fx_rate"] = fx_rate

@@ -20,6 +20,7 @@ User state (downloaded rate snapshots, the live-rates cache) lives in :func:`fin
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -121,7 +122,11 @@ def finestats_home() -> Path:
     env = os.environ.get(HOME_ENV)
     if env:
         return absolute(env)
-    import platformdirs  # small; only needed when no FINESTATS_HOME is set
+    if sys.platform.startswith("linux"):  # what platformdirs gives on Linux, without importing it
+        xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+        base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "share"
+        return base / "finestats"
+    import platformdirs  # small; only needed off Linux when no FINESTATS_HOME is set
 
     return Path(platformdirs.user_data_dir("finestats", appauthor=False))
 

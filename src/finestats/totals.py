@@ -69,7 +69,13 @@ def totals(
     table_rates = load_rates(rates)
     rows = select(c, q, rates=table_rates)
     conv = convert(
-        rows, q.currency, on=q.on, at=q.at, rates=table_rates, real=q.real, prices=c.prices
+        rows,
+        q.currency,
+        on=q.on,
+        at=q.at,
+        rates=table_rates,
+        real=q.real,
+        prices=c.prices if q.real is not None else None,
     )
     cur = q.currency.lower()
     col = f"amount_{cur}"
