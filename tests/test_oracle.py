@@ -8,6 +8,9 @@ with ``csv``, ``finestats summary --format csv`` and a report's CSVs with the or
 1e-9 relative (to the cent once written to CSV), counts, labels and order exactly. When
 finestats refuses (a FinestatsError), the oracle must refuse too, for the same kind of reason
 (a usage error or a rates error), and the other way round.
+
+The last section puts back, one at a time, bugs finestats once had, and checks that the
+comparison fails with each: the oracle is not vacuous.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import csv
 import dataclasses
 import datetime as dt
 import decimal
+import importlib
 import io
 import math
 import random
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -798,3 +803,231 @@ def test_larger_sweep(env: Env, kw, by, axes, shape, rates, edit, seed) -> None:
     check_pivot(env, kw, axes, shape, rates)
     check_convert(env, kw, shape, rates)
     check_totals_export(env, kw, by, edit, seed, rates)
+
+
+# -- the oracle catches each bug put back ------------------------------------------------------
+
+
+def _buggy_what_stands(chain, steps, when, replaced):  # noqa: ANN001, ANN202
+    """counting._what_stands before the DSG Retail fix: any set-aside drops the decision."""
+    from finestats.events import STANDING
+
+    timeline = [(when[r], 0, "record", r) for r in chain[1:]]
+    timeline += [(e.date, 1, e.outcome, e.fine_id) for e in steps.itertuples()]
+    current = chain[0]
+    for _, _, what, record in sorted(timeline, key=lambda t: (t[0], t[1])):
+        if what == "record" or STANDING[what]:
+            current = record
+        else:
+            current = None
+    return current
+
+
+def _patch_events_from_attrs(mp: pytest.MonkeyPatch) -> None:
+    """Court events reached counting through the frame's attrs: a copy without them, or a
+    concatenation that loses them, counts as if no court had ruled."""
+    from finestats import collection
+    from finestats.events import empty_events
+
+    original = collection._of_frame
+
+    def of_frame(df: pd.DataFrame) -> finestats.Collection:
+        c = original(df)
+        return c if "finestats_source" in df.attrs else c.replace(events=empty_events())
+
+    mp.setattr(collection, "_of_frame", of_frame)
+
+
+def _patch_events_whole_file_only(mp: pytest.MonkeyPatch) -> None:
+    """The court events applied only to a frame holding the whole file: filtering the records
+    in Python first broke the effective view."""
+    from finestats import collection
+    from finestats.events import empty_events
+
+    original = collection._of_frame
+
+    def of_frame(df: pd.DataFrame) -> finestats.Collection:
+        c = original(df)
+        whole = len(df) == len(collection.load().fines)
+        return c if whole else c.replace(events=empty_events())
+
+    mp.setattr(collection, "_of_frame", of_frame)
+
+
+def _patch_real_year_of_rate(mp: pytest.MonkeyPatch) -> None:
+    """Constant prices deflated by the year of the rate used, not the fine's own year: under
+    ``at`` every fine got the factor of the at date's year (1.0 when it is the base year)."""
+    from finestats import conversion
+
+    original = conversion.in_prices_of
+
+    def in_prices_of(out, to, days, year, prices):  # noqa: ANN001, ANN202
+        rate_days = out["fx_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        return original(out, to, rate_days, year, prices)
+
+    mp.setattr(conversion, "in_prices_of", in_prices_of)
+
+
+def _patch_pivot_nominal(mp: pytest.MonkeyPatch) -> None:
+    """pivot(real=...) returned the nominal table."""
+    totals_mod = importlib.import_module("finestats.totals")
+    original = totals_mod.pivot
+
+    def pivot(data, currency=None, *, real=None, **kw):  # noqa: ANN001, ANN202
+        return original(data, currency, **kw)
+
+    mp.setattr(totals_mod, "pivot", pivot)
+    mp.setattr(finestats, "pivot", pivot)
+
+
+def _patch_export_index(mp: pytest.MonkeyPatch) -> None:
+    """A filtered, sorted or sampled frame's leftover row numbers were written as a column."""
+    from finestats import export
+
+    mp.setattr(export, "writes_index", lambda t: not t.index.equals(pd.RangeIndex(len(t))))
+
+
+def _patch_export_rounds_floats(mp: pytest.MonkeyPatch) -> None:
+    """Every float column was rounded to cents (HUF's rate 0.00283 written as 0.0)."""
+    from finestats import export
+
+    mp.setattr(export, "is_money", lambda name: True)
+
+
+def _patch_cli_last_defendant(mp: pytest.MonkeyPatch) -> None:
+    """A repeated --defendant kept only its last value."""
+    from finestats import cli
+
+    original = cli._query
+
+    def query(kw: dict[str, Any]) -> finestats.Query:
+        kw["defendants"] = kw["defendants"][-1:]
+        return original(kw)
+
+    mp.setattr(cli, "_query", query)
+
+
+def _patch_complete_only_default_rates(mp: pytest.MonkeyPatch) -> None:
+    """complete_only judged the scope at the default rates, not the caller's."""
+    from finestats import counting
+
+    original = counting.complete_mask
+    mp.setattr(counting, "complete_mask", lambda c, rows, rates=None: original(c, rows))
+
+
+def _patch_amounts_unchecked(mp: pytest.MonkeyPatch) -> None:
+    """NaN, infinite and negative amounts went into the sums (NaN silently skipped)."""
+    from finestats import conversion
+
+    mp.setattr(conversion, "_check_amounts", lambda df, problems: None)
+
+
+def _patch_set_aside_drops(mp: pytest.MonkeyPatch) -> None:
+    from finestats import counting
+
+    mp.setattr(counting, "_what_stands", _buggy_what_stands)
+
+
+CLEARVIEW_2024 = {"currency": "GBP", "view": "effective", "as_of": "2024-12-31"}
+ICO = Shape("regulators", regulators=("ICO",))
+NAIH = Shape("regulators", regulators=("NAIH", "IMY"))
+BUGS: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], Callable[[Env], None]]] = {
+    "export writes the index of a filtered frame": (
+        _patch_export_index,
+        lambda env: check_convert_export(env, {"currency": "EUR"}, ICO, "default"),
+    ),
+    "export writes a sorted totals table's index": (
+        _patch_export_index,
+        lambda env: check_totals_export(
+            env, {"currency": "SEK"}, ("year",), "sorted", 0, "default"
+        ),
+    ),
+    "export rounds every float column": (
+        _patch_export_rounds_floats,
+        lambda env: check_convert_export(env, {"currency": "EUR"}, NAIH, "default"),
+    ),
+    "constant prices ignore the decision year under at": (
+        _patch_real_year_of_rate,
+        lambda env: check_totals(
+            env,
+            {"currency": "EUR", "at": "2024-12-31", "real": 2024, "years": (2019, 2023)},
+            ("year",),
+            Shape("frame"),
+            "default",
+        ),
+    ),
+    "pivot(real=...) returns the nominal table": (
+        _patch_pivot_nominal,
+        lambda env: check_pivot(
+            env,
+            {"currency": "EUR", "real": 2024, "years": (2018, 2025)},
+            ("regulator", "year"),
+            Shape("collection"),
+            "default",
+        ),
+    ),
+    "effective view drops court events of a frame without attrs": (
+        _patch_events_from_attrs,
+        lambda env: check_totals(
+            env, CLEARVIEW_2024, ("regulator",), Shape("halves", 100, True), "default"
+        ),
+    ),
+    "set-aside of a reduction drops the whole fine (DSG Retail)": (
+        _patch_set_aside_drops,
+        lambda env: check_totals(
+            env,
+            {"currency": "GBP", "view": "effective", "defendants": ["DSG Retail"]},
+            ("defendant",),
+            Shape("frame"),
+            "default",
+        ),
+    ),
+    "filtering in Python breaks the effective view": (
+        _patch_events_whole_file_only,
+        lambda env: check_totals(env, CLEARVIEW_2024, ("regulator",), ICO, "default"),
+    ),
+    "a repeated --defendant keeps only the last": (
+        _patch_cli_last_defendant,
+        lambda env: check_cli(
+            env, {"currency": "EUR", "defendants": ["clearview", "DSG"]}, ("defendant",), "default"
+        ),
+    ),
+    "complete_only ignores the caller's rates": (
+        _patch_complete_only_default_rates,
+        lambda env: check_totals(  # SATS, NOK 10m (2023): EUR 1m or more at the scaled rates
+            env,
+            {"currency": "NOK", "complete_only": True},
+            ("regulator",),
+            Shape("collection"),
+            "scaled",
+        ),
+    ),
+    "a NaN amount is dropped from totals": (
+        _patch_amounts_unchecked,
+        lambda env: check_totals(
+            env, {"currency": "EUR"}, ("year",), Shape("damaged", 3), "default"
+        ),
+    ),
+    "an infinite amount goes into totals": (
+        _patch_amounts_unchecked,
+        lambda env: check_totals(
+            env, {"currency": "EUR"}, ("year",), Shape("damaged", 5, bad_amount=math.inf), "default"
+        ),
+    ),
+    "a negative amount goes into totals": (
+        _patch_amounts_unchecked,
+        lambda env: check_totals(
+            env, {"currency": "EUR"}, ("year",), Shape("damaged", 7, bad_amount=-1e6), "default"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_the_oracle_catches_the_bug_put_back(env: Env, bug: str) -> None:
+    patch, witness = BUGS[bug]
+    witness(env)  # finestats as it is agrees with the oracle here
+    with pytest.MonkeyPatch.context() as mp:
+        patch(mp)
+        with pytest.raises(AssertionError):
+            witness(env)
