@@ -22,10 +22,11 @@ import decimal
 import importlib
 import io
 import math
+import os
 import random
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ import finestats
 from finestats.snapshots import bundled_snapshot
 
 from . import reference as ref
-from .conftest import RAW, examples, run_cli
+from .conftest import RAW, REPO, examples, run_cli
 
 CURRENCIES = ("EUR", "SEK", "GBP", "USD", "NOK", "JPY", "HUF", "PLN")
 PRICED = ("EUR", "SEK", "GBP", "USD")  # currencies with a consumer price index
@@ -803,6 +804,84 @@ def test_larger_sweep(env: Env, kw, by, axes, shape, rates, edit, seed) -> None:
     check_pivot(env, kw, axes, shape, rates)
     check_convert(env, kw, shape, rates)
     check_totals_export(env, kw, by, edit, seed, rates)
+
+
+# -- a report's CSVs ---------------------------------------------------------------------------
+
+
+REPORT = {
+    "currency": "GBP",
+    "view": "effective",
+    "include_provisional": True,
+    "years": (2019, 2025),
+    "real": 2024,
+}
+
+
+@pytest.fixture(scope="module")
+def gbp_report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A report with settings of its own; its kernels import this checkout's finestats (a
+    relative PYTHONPATH such as ``src`` would not reach them: they run in the report folder)."""
+    from finestats.report import build_report
+
+    params = {
+        "view": "effective",
+        "include_provisional": True,
+        "start_year": 2019,
+        "end_year": 2025,
+        "real": 2024,
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        here = [str(REPO / "src"), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+        mp.setenv("PYTHONPATH", os.pathsep.join(str(Path(p).resolve()) for p in here if p))
+        folder = tmp_path_factory.mktemp("oracle-report")
+        yield build_report("GBP", params, folder, progress=False)
+
+
+def _csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.mark.slow
+def test_report_csvs_match_the_oracle(env: Env, gbp_report: Path) -> None:
+    s = oracle_settings(REPORT)
+    rates = env.rates["default"]
+    for name, by in (
+        ("totals_by_regulator_year.csv", ("regulator", "year")),
+        ("totals_by_regulator.csv", ("regulator",)),
+        ("totals_by_group.csv", ("group",)),
+        ("totals_by_sector.csv", ("sector",)),
+    ):
+        want = ref.totals(DATA, RECORDS, by, s, rates)
+        rows = _csv(gbp_report / name)
+        seen = compare_csv_totals(rows, want, by, REPORT, name)
+        assert len(seen) == len(want), f"{name}: {len(seen)} groups, oracle {len(want)}"
+    wide = ref.pivot(DATA, RECORDS, "regulator", "year", s, rates)
+    compare_csv_pivot(_csv(gbp_report / "pivot_regulator_year.csv"), wide, "regulator", "pivot")
+    by_year = ref.totals(DATA, RECORDS, ("year",), s, rates)
+    rows = _csv(gbp_report / "real_terms_by_year.csv")
+    assert rows[0] == ["year", "nominal (GBP of each year)", "in 2024 prices"], rows[0]
+    assert [int(r[0]) for r in rows[1:]] == [t.keys[0] for t in by_year]
+    for row, t in zip(rows[1:], by_year, strict=True):
+        assert cents(float(row[1]), t.total), (row, t)
+        assert cents(float(row[2]), t.total_real), (row, t)
+    # the fines behind the totals, one by one: what stands of each decision, converted
+    rows = _csv(gbp_report / "fines_behind_totals.csv")
+    col = {name: i for i, name in enumerate(rows[0])}
+    got = {row[col["fine_id"]]: row for row in rows[1:]}
+    want = {c.decision.fine_id: c for c in ref.select(DATA, RECORDS, s, rates)}
+    assert sorted(got) == sorted(want)
+    for fine_id, c in want.items():
+        row, conv = got[fine_id], ref.convert_record(DATA, rates, c.decision, s, c.standing)
+        assert (row[col["status"]], row[col["currency"]]) == (
+            c.standing.status,
+            c.standing.currency,
+        )
+        assert cents(float(row[col["amount"]]), c.standing.amount), fine_id
+        assert cents(float(row[col["amount_gbp"]]), conv.amount), fine_id
+        assert close(float(row[col["fx_rate"]]), conv.rate), fine_id
+        assert row[col["fx_date"]] == conv.fx_date.isoformat(), fine_id
 
 
 # -- the oracle catches each bug put back ------------------------------------------------------
