@@ -802,6 +802,19 @@ def test_defendant_article_and_scope_filters_combine_with_others(fines, collecti
     assert got == ["imy-2021-beta"]
 
 
+def test_complete_only_judges_only_the_selected_fines(collection) -> None:
+    # A fine outside the selection that cannot be converted (here an amount damaged by hand;
+    # as well a fine past the end of a rate file) does not stop the selection being judged.
+    scoped = load(collection(coverage=COVERAGE))
+    df = scoped.fines.copy()
+    df.loc[df["fine_id"] == "ico-2020-alpha", "amount"] = float("nan")
+    damaged = scoped.replace(fines=df)
+    got = select(damaged, regulators=["IMY"], complete_only=True)["fine_id"].tolist()
+    assert got == ["imy-2021-beta"]
+    with pytest.raises(RatesError, match="ico-2020-alpha"):
+        select(damaged, regulators=["ICO"], complete_only=True)
+
+
 def test_a_matter_is_named_by_its_slug(fines: pd.DataFrame) -> None:
     # Regulators match ignoring case; a matter is its lower-case slug, exactly.
     with pytest.raises(

@@ -209,7 +209,7 @@ def filter_mask(c: Collection, rows: pd.DataFrame, q: Query, rates: RatesArg = N
     if q.articles:
         mask &= cites_article(rows["articles"], q.articles)
     if q.complete_only:
-        mask &= complete_mask(c, rows, rates)
+        mask[mask] &= complete_mask(c, rows[mask], rates)
     return mask
 
 
