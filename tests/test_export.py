@@ -6,6 +6,7 @@ import errno
 import json
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -14,6 +15,8 @@ from finestats import fileio
 from finestats.export import export_csv, meta_path, neutralise, to_csv_text
 from finestats.fileio import atomic_write, file_sha256
 from finestats.totals import pivot, totals
+from finestats.workbook import export_xlsx
+from tests.conftest import records_csv
 
 
 @pytest.fixture
@@ -43,6 +46,20 @@ def test_pivot_csv_keeps_its_index(lifecycle_csv: Path) -> None:
     text = to_csv_text(pivot(finestats.load_fines(lifecycle_csv), "EUR"))
     assert text.split("\n")[0] == "regulator,2020,2021,2022,Total"
     assert text.split("\n")[1] == "CNIL,0.0,8000000.0,500000.0,8500000.0"
+
+
+def test_pivot_by_status_rounds_every_money_cell(tmp_path: Path) -> None:
+    """A pivot's cells are money whatever its columns are named (final, provisional, a regulator):
+    SEK 1,000 on 2021-02-11 is EUR 1000 / 10.0868 = 99.13946940556 (ECB file), written 99.14."""
+    fines = finestats.load(records_csv(tmp_path, {}, {"status": "provisional"}))
+    table = pivot(fines, "EUR", columns="status", include_provisional=True)
+    assert table.loc["IMY", "final"] == pytest.approx(1000 / 10.0868, rel=1e-12)
+    lines = to_csv_text(table).split("\n")
+    assert lines[0] == "regulator,final,provisional,Total"
+    assert lines[1] == "IMY,99.14,99.14,198.28"
+    out = export_xlsx(table, tmp_path / "p.xlsx")
+    sheet = openpyxl.load_workbook(out)["data"]
+    assert [c.number_format for c in sheet[2]][1:] == ["#,##0.00"] * 3
 
 
 def test_export_writes_sidecar(tmp_path: Path, table: pd.DataFrame, lifecycle_csv: Path) -> None:

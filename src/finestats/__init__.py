@@ -21,6 +21,7 @@ from finestats.events import load_events
 from finestats.export import export_csv
 from finestats.query import Query, meta_of
 from finestats.rates import RateTable, load_rates
+from finestats.reconcile import crosscheck
 from finestats.records import load_fines
 from finestats.totals import pivot, totals
 
@@ -43,6 +44,7 @@ __all__ = [
     "select",
     "totals",
     "pivot",
+    "crosscheck",
     "meta_of",
     "export_csv",
     "__version__",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ from finestats.analyses import all_converted, fines_behind, notices_and_finals
 from finestats.collection import load
 from finestats.conversion import convert
 from finestats.coverage import coverage_table, scope_text
-from finestats.crosscheck import crosscheck
 from finestats.curation import validate_file
 from finestats.datadoc import refreshed_readme
 from finestats.ecb import ECB_HIST_URL
@@ -37,9 +37,10 @@ from finestats.formatting import is_money
 from finestats.notebook import OWN, notebook_params
 from finestats.query import Query, ResultMeta, attach, meta_of, settings
 from finestats.rates import describe_rates, load_rates
+from finestats.reconcile import crosscheck
 from finestats.report import build_report
 from finestats.snapshots import describe_store, newest_snapshot, remove, update
-from finestats.terminal import plain_table, wrap
+from finestats.terminal import figures_text, plain_table, wrap
 from finestats.totals import GROUP_KEYS, NO_VALUE, totals
 from finestats.workbook import export_xlsx
 
@@ -403,10 +404,7 @@ def crosscheck_cmd(
         publisher=publisher,
         edition=edition,
     )
-    if out["fmt"] == "table":
-        keep = ["figure_id", "area", "measure", "published", "finestats", "gap_pct", "explained"]
-        table = attach(table[keep], meta_of(table))
-    _emit(table, out)
+    _emit(table, out, render=figures_text)
 
 
 @cli.command("convert", context_settings=CONTEXT)
@@ -476,7 +474,9 @@ def _sorted(table: pd.DataFrame, sort: str | None, top: int | None) -> pd.DataFr
     return attach(table, meta) if meta is not None else table
 
 
-def _emit(table: pd.DataFrame, out: dict[str, Any]) -> None:
+def _emit(
+    table: pd.DataFrame, out: dict[str, Any], render: Callable[[pd.DataFrame], str] | None = None
+) -> None:
     table = _sorted(table, out["sort"], out["top"])
     fmt, path = out["fmt"], out["out"]
     neutralise = not out["keep_formulas"]
@@ -491,7 +491,7 @@ def _emit(table: pd.DataFrame, out: dict[str, Any]) -> None:
             return
         click.echo(to_csv_text(table, neutralise_formulas=neutralise, excel=out["excel"]), nl=False)
         return
-    text = json_text(table) if fmt == "json" else plain_table(table)
+    text = json_text(table) if fmt == "json" else (render or plain_table)(table)
     if path is not None:
         atomic_write_text(path, text)
         click.echo(f"wrote {path} ({len(table)} rows)", err=True)

@@ -1,7 +1,7 @@
 """Deterministic, safe CSV exports with a provenance sidecar (``<name>.meta.json``).
 
 CSV: UTF-8, ``\\n`` line ends, dates as ISO ``YYYY-MM-DD``. Money columns (amounts, totals,
-medians, maxima, deltas, the year and Total columns of a pivot) are rounded to cents; every
+medians, maxima, deltas, every cell of a pivot) are rounded to cents; every
 other number (rates, factors, ratios, counts) keeps its full precision, whatever the frame's
 index, order or shape. The index is written only when it is named (a pivot's ``regulator``) or
 asked for. Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``,
@@ -33,7 +33,15 @@ from finestats.fileio import atomic_write_many, json_text, text_writer
 from finestats.formatting import is_money
 from finestats.query import meta_of
 
-__all__ = ["export_csv", "is_money", "meta_path", "neutralise", "sidecar", "to_csv_text"]
+__all__ = [
+    "export_csv",
+    "is_money",
+    "meta_path",
+    "money_column",
+    "neutralise",
+    "sidecar",
+    "to_csv_text",
+]
 
 #: What a text cell may not start with in a CSV export (spreadsheet formula triggers).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -69,6 +77,13 @@ def neutralise(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def money_column(table: pd.DataFrame, col: object) -> bool:
+    """Whether ``col`` of ``table`` holds money: by its name (:func:`is_money`), or every column
+    of a table whose metadata says all its cells are money (a pivot by status or regulator)."""
+    meta = meta_of(table)
+    return (meta is not None and meta.extra.get("cells") == "money") or is_money(col)
+
+
 def writes_index(table: pd.DataFrame) -> bool:
     """The index is data only when it is named (a pivot's rows): a filtered, sorted or sampled
     frame's leftover row numbers are not."""
@@ -90,7 +105,7 @@ def to_csv_text(
         s = out[col]
         if pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%d")
-        elif pd.api.types.is_float_dtype(s) and is_money(col):
+        elif pd.api.types.is_float_dtype(s) and money_column(table, col):
             out[col] = s.round(2)
     quoting = csv.QUOTE_NONNUMERIC if excel else csv.QUOTE_MINIMAL
     if excel:  # every text cell quoted; missing values as empty, not as a quoted ""

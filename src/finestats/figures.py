@@ -1,7 +1,7 @@
 """Published figures: ``published_figures.csv``, one row per figure a publisher published about
 GDPR fines (a total in a currency, or a number of fines), exactly as published, with its cut-off,
 the window it counts, its area and what the publisher says it includes (laws, notices of intent,
-exchange-rate method). :mod:`finestats.crosscheck` puts finestats' own figure beside each.
+exchange-rate method). :mod:`finestats.reconcile` puts finestats' own figure beside each.
 """
 
 from __future__ import annotations

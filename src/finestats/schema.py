@@ -46,6 +46,7 @@ OUTCOMES: tuple[str, ...] = (
 )
 MEASURES: tuple[str, ...] = ("total", "count")
 NOTICES: tuple[str, ...] = ("included", "excluded", "unknown")
+APPEALS: tuple[str, ...] = ("imposed", "after-appeals", "unknown")
 FX_METHODS: tuple[str, ...] = ("fixed", "decision", "none", "unknown")
 
 #: ISO 4217 codes in use, plus the withdrawn ones the ECB published rates for.
@@ -531,6 +532,15 @@ FIGURES: tuple[Column, ...] = (
         "whether notices of intent are counted",
         vocabulary=NOTICES,
         expected=_one_of(NOTICES),
+        example="unknown",
+    ),
+    Column(
+        "appeals",
+        "code",
+        "amounts as imposed, or `after-appeals` (fines set aside or reduced on appeal by the "
+        "cut-off left out or reduced), as the publisher states; `unknown` where it does not say",
+        vocabulary=APPEALS,
+        expected=_one_of(APPEALS),
         example="unknown",
     ),
     Column(

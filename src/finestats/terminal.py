@@ -13,7 +13,14 @@ import textwrap
 
 import pandas as pd
 
-from finestats.formatting import convention, filters_text, is_money, real_text, view_text
+from finestats.formatting import (
+    convention,
+    filters_text,
+    format_amount,
+    is_money,
+    real_text,
+    view_text,
+)
 from finestats.query import ResultMeta, meta_of
 
 #: The narrowest a text column is cut to (with its ellipsis).
@@ -133,3 +140,43 @@ def result_note(meta: ResultMeta) -> str:
     if meta.query.real is not None:
         text += "\n" + real_text(meta)
     return text + (f"\nScope: {meta.scope}" if meta.scope else "")
+
+
+def figures_text(table: pd.DataFrame, columns: int | None = None) -> str:
+    """A crosscheck (:func:`finestats.crosscheck`) for the terminal: one block per published
+    figure (the figure, finestats' own, the gap, how it was computed and what explains it),
+    wrapped to ``columns``; ``--format csv/json/xlsx`` give every column."""
+    limit = columns or width()
+    meta = meta_of(table)
+    if len(table) == 0:
+        return "(no published figure matches this selection)\n"
+    blocks = []
+    for row in table.itertuples(index=False):
+        count = row.measure == "count"
+        cur = row.currency or ""
+
+        def show(v: float, count: bool = count, cur: str = cur) -> str:
+            if pd.isna(v):
+                return "n/a"
+            return f"{v:,.0f} fines" if count else format_amount(v, cur, significant=3)
+
+        cutoff = "no cut-off" if pd.isna(row.cutoff_date) else f"cut-off {row.cutoff_date:%Y-%m-%d}"
+        head = f"{row.figure_id}: {row.publisher}, {row.edition}; {row.area}, {cutoff}"
+        gap = "" if pd.isna(row.gap_pct) else f", gap {row.gap_pct:+.1f}%"
+        figures = f"published {show(row.published)}, finestats {show(row.finestats)}{gap}"
+        lines = [textwrap.fill(head, limit, subsequent_indent="    ")]
+        for part in (figures, row.explained):
+            lines.append(textwrap.fill(part, limit, initial_indent="  ", subsequent_indent="    "))
+        blocks.append("\n".join(lines))
+    text = "\n\n".join(blocks) + "\n"
+    note = (
+        "Each figure at its own cut-off, window, area and currency, by the method the "
+        "publisher states (the method column of --format csv says which)."
+    )
+    if meta is not None:
+        filters = filters_text(meta.query)
+        if filters:
+            note += f"\nFilters: {filters}"
+        if meta.scope:
+            note += f"\nScope: {meta.scope}"
+    return text + "\n" + wrap(note, limit) + "\n"

@@ -19,7 +19,7 @@ from finestats.counting import announcement_unknown, select
 from finestats.coverage import scope_text
 from finestats.errors import UsageError
 from finestats.parsing import parse_names
-from finestats.query import Query, ResultMeta, as_query, attach
+from finestats.query import META_KEY, Query, ResultMeta, as_query, attach
 from finestats.rates import RatesArg, RateTable, load_rates, snapshot_label
 from finestats.records import source_of
 
@@ -172,6 +172,8 @@ def pivot(
     wide["Total"] = wide.sum(axis=1)
     wide.loc["Total"] = wide.sum(axis=0)
     wide.attrs = dict(tidy.attrs)
+    if meta is not None:  # every cell is money, whatever the columns are named
+        wide.attrs[META_KEY] = meta.with_extra(cells="money")
     return wide
 
 

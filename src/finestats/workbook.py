@@ -20,9 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from finestats.export import FORMULA_START, meta_path, sidecar, writes_index
+from finestats.export import FORMULA_START, meta_path, money_column, sidecar, writes_index
 from finestats.fileio import atomic_write
-from finestats.formatting import is_money
 
 __all__ = ["export_xlsx", "report_workbook", "workbook_bytes"]
 
@@ -92,7 +91,7 @@ def _data_sheet(wb: Any, name: str, table: pd.DataFrame, formats: dict[str, Any]
         ws.write_string(0, j, col, formats["header"])
     for j, col in enumerate(columns):
         s = frame.iloc[:, j]
-        kind, fmt = _kind(col, s, formats)
+        kind, fmt = _kind(col, s, formats, money_column(table, col))
         width = max(len(col), 10)
         for i, value in enumerate(s.tolist(), start=1):
             if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -113,7 +112,7 @@ def _data_sheet(wb: Any, name: str, table: pd.DataFrame, formats: dict[str, Any]
         ws.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
 
 
-def _kind(col: str, s: pd.Series, formats: dict[str, Any]) -> tuple[str, Any]:
+def _kind(col: str, s: pd.Series, formats: dict[str, Any], money: bool) -> tuple[str, Any]:
     if pd.api.types.is_datetime64_any_dtype(s):
         return "date", formats["date"]
     if pd.api.types.is_bool_dtype(s):
@@ -121,7 +120,7 @@ def _kind(col: str, s: pd.Series, formats: dict[str, Any]) -> tuple[str, Any]:
     if pd.api.types.is_numeric_dtype(s):
         if col in RATE_COLUMNS:
             return "number", formats["rate"]
-        if is_money(col):
+        if money:
             return "number", formats["money"]
         if pd.api.types.is_integer_dtype(s) and col != "year":
             return "number", formats["count"]
@@ -148,7 +147,9 @@ def read_export(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype_backend="numpy_nullable")
     for col in frame.columns:
         if str(col) == "date" or str(col).endswith("_date"):
-            frame[col] = pd.to_datetime(frame[col], format="%Y-%m-%d", errors="coerce")
+            frame[col] = pd.to_datetime(
+                frame[col].astype("string"), format="%Y-%m-%d", errors="coerce"
+            )
     try:
         side = json.loads(meta_path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
