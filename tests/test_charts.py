@@ -173,3 +173,24 @@ def test_import_finestats_does_not_import_matplotlib() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_published_vs_finestats_pairs_each_reproducible_total(tmp_path) -> None:
+    """One pair of bars per total for all countries in EUR that finestats could reproduce; a
+    count, a country figure and a figure it could not reproduce are left out."""
+    import finestats
+    from finestats import charts
+
+    table = finestats.crosscheck(finestats.load(), publisher="DLA Piper", edition="January 2026")
+    fig = charts.published_vs_finestats(table)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [
+        "DLA Piper, 2025-01-28 to 2026-01-10",
+        "DLA Piper, 2018-05-25 to 2026-01-10",
+    ]
+    widths = sorted(round(p.get_width()) for p in ax.patches)
+    total = table.set_index("figure_id").loc["dla-piper-2026-01-total-eur"]
+    assert 7_100_000_000 in widths
+    assert round(total["finestats"]) in widths
+    assert len(ax.patches) == 4

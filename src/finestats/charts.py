@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from finestats.fileio import atomic_write
@@ -165,10 +166,12 @@ def finish(fig: Any, ax: Any, title: str, meta: ResultMeta, *, horizontal: bool)
     footnote(fig, meta)
 
 
-def footnote(fig: Any, meta: ResultMeta) -> None:
-    """The footnote, wrapped to the figure's width, with room made for it below the axes."""
+def footnote(fig: Any, meta: ResultMeta | str) -> None:
+    """The footnote (what ``meta`` counted, or a text), wrapped to the figure's width, with room
+    made for it below the axes."""
     width_in, height_in = fig.get_size_inches()
-    lines = textwrap.wrap(footnote_text(meta), width=int(width_in * 17))
+    text = meta if isinstance(meta, str) else footnote_text(meta)
+    lines = textwrap.wrap(text, width=int(width_in * 17))
     fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, color="#555555", ha="left", va="bottom")
     bottom = min(0.3, (0.14 + 0.125 * len(lines)) / height_in)
     fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
@@ -548,3 +551,59 @@ def real_terms_title(query: Query) -> str:
     if query.real is None:
         return f"Fines per year in {query.currency} (nominal)"
     return f"Fines per year in {query.currency}: nominal and in {query.real} prices"
+
+
+def published_vs_finestats(table: pd.DataFrame, *, currency: str = "EUR") -> Any:
+    """Paired horizontal bars: each published total in ``currency`` for all countries beside
+    finestats' own at the same cut-off and method (``table`` is :func:`finestats.crosscheck`),
+    one pair per figure, in the table's order from the top; figures finestats could not
+    reproduce are left out (the table says why)."""
+
+    t = table[
+        (table["measure"] == "total")
+        & (table["currency"] == currency)
+        & (table["area"] == "all")
+        & table["finestats"].notna()
+    ]
+    fig, ax = new_figure(9, max(3.0, 0.5 * len(t) + 1.8))
+    labels = [
+        f"{r.publisher}, {r.window_start:%Y-%m-%d} to "
+        + (
+            f"{r.cutoff_date:%Y-%m-%d}"
+            if not pd.isna(r.cutoff_date)
+            else f"publication ({r.published_date:%Y-%m-%d})"
+        )
+        for r in t.itertuples()
+    ]
+    y = np.arange(len(t))[::-1]
+    ax.barh(y + 0.2, t["published"], height=0.38, color=PALETTE[1], label="published")
+    ax.barh(y - 0.2, t["finestats"], height=0.38, color=PALETTE[0], label="finestats")
+    for yy, pub, ours in zip(y, t["published"], t["finestats"], strict=True):
+        bar_label(ax, format_amount(pub, currency), (pub, yy + 0.2), horizontal=True)
+        bar_label(ax, format_amount(ours, currency), (ours, yy - 0.2), horizontal=True)
+    ax.set_yticks(y, labels)
+    ax.margins(x=0.15)
+    ax.legend(loc="lower right", frameon=False)
+    fig.suptitle(
+        f"Published totals of GDPR fines beside finestats' ({currency}, all countries)",
+        x=0.01,
+        ha="left",
+        fontsize=12,
+        fontweight="bold",
+    )
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.xaxis.set_major_formatter(amount_formatter(currency))
+    ax.set_xlabel(f"Total fines ({currency})")
+    ax.grid(axis="x", color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    footnote(
+        fig,
+        "finestats at each figure's cut-off, window and stated method (each fine at its decision "
+        "date's ECB rate, unless the edition's fixed rates cover every currency); the gaps and "
+        "what explains them are in the table.",
+    )
+    return fig

@@ -31,6 +31,7 @@ from finestats.parsing import parse_date, parse_text, parse_year
 from finestats.prices import index_years
 from finestats.query import Query, aliases, settings
 from finestats.rates import RateSource, RateTable, load_rates
+from finestats.reconcile import crosscheck
 from finestats.totals import pivot, totals
 
 #: Where notebooks write when run by hand (git-ignored; a report passes its own folder).
@@ -165,6 +166,11 @@ class Context:
 
     def matter_events(self, decisions: pd.DataFrame) -> pd.DataFrame:
         return analyses.matter_events(self.data, decisions)
+
+    def crosscheck(self) -> pd.DataFrame:
+        """Published figures beside finestats' own (:func:`finestats.crosscheck`): each figure
+        in its own currency and method; the query's filters narrow finestats' side."""
+        return crosscheck(self.data, self.query, self.rates)
 
     def articles_cited(self) -> pd.DataFrame:
         return analyses.articles_cited(self.data, self.query, self.rates)
@@ -413,6 +419,20 @@ def show_table(table: pd.DataFrame, *, top: int | None = None, caption: str = ""
     head = f"<p><strong>{html.escape(caption)}</strong></p>" if caption else ""
     style = "max-height:28em;overflow:auto" if len(shown) > 15 else ""
     return HTML(f'{head}{note}<div style="{style}">{body}</div>')
+
+
+def filters_note(ctx: Context) -> Any:
+    """Where a notebook compares with figures others published: a Markdown line saying that the
+    query's filters narrow finestats' side only (nothing without filters)."""
+    from IPython.display import Markdown
+
+    text = filters_text(ctx.query)
+    if not text:
+        return None
+    return Markdown(
+        f"*finestats' figures are narrowed by the filters ({escape_markdown(text)}); the "
+        "published figures are not.*"
+    )
 
 
 def show_notes(ctx: Context) -> Any:
