@@ -193,7 +193,11 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def stripped(nb: dict[str, Any]) -> dict[str, Any]:
-    """A notebook without outputs, execution counts or per-cell UI state (tags and ids kept)."""
+    """A notebook without outputs, execution counts, per-cell UI state (tags and ids kept) or
+    saved widget state (``metadata.widgets``: the explorer's widgets live in the kernel only)."""
+    meta = nb.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("widgets", None)
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
             cell["outputs"] = []
