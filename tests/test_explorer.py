@@ -289,6 +289,10 @@ def test_bad_first_values_are_errors(data, rates) -> None:
         explore(data, rates=rates, by="fine_id")
     with pytest.raises(finestats.UsageError, match="the explorer groups by one of"):
         explore(data, rates=rates, by=("year", "sector"))
+    with pytest.raises(finestats.UsageError, match="real=2030: expected one of nominal, 2018,"):
+        explore(data, rates=rates, real=2030)
+    with pytest.raises(finestats.UsageError, match="currency='XYZ': the rate table knows AUD"):
+        explore(data, rates=rates, currency="XYZ")
     with pytest.raises(finestats.UsageError, match="unknown setting colour"):
         explore(data, rates=rates).set(colour="red")
 

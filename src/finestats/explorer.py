@@ -695,7 +695,11 @@ def _set_control(control: Any, s: Setting, value: Any) -> None:
     elif s.kind == "currency" and value not in control.options:
         raise UsageError(f"currency={value!r}: the rate table knows " + ", ".join(control.options))
     else:
-        control.value = value
+        try:
+            control.value = value
+        except Exception:  # traitlets' TraitError: not one of a Dropdown's options
+            offered = [str(o[0] if isinstance(o, tuple) else o) for o in control.options]
+            raise UsageError(f"{s.name}={value!r}: expected one of {', '.join(offered)}") from None
 
 
 def _listed(s: Setting, options: Sequence[str], names: Sequence[str]) -> tuple[str, ...]:
