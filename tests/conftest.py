@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+import finestats
 from finestats.records import COLUMNS
 from finestats.schema import FINES, example_row
 
@@ -56,6 +57,21 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     mp = pytest.MonkeyPatch()
     mp.setenv("FINESTATS_HOME", str(tmp_path_factory.mktemp("finestats-home")))
     mp.delenv("FINESTATS_DATA", raising=False)
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _kernels_import_this_finestats() -> Iterator[None]:
+    """Kernels (papermill's, the report's, JupyterLab's) start in other folders: a relative
+    ``PYTHONPATH=src`` (a git worktree's source) is made absolute, so that they import the
+    finestats under test rather than another installed copy."""
+    src = REPO / "src"
+    mp = pytest.MonkeyPatch()
+    if Path(finestats.__file__).resolve().is_relative_to(src):
+        entries = [e for e in os.environ.get("PYTHONPATH", "").split(os.pathsep) if e]
+        absolute = [str(Path(e).resolve()) for e in entries]
+        mp.setenv("PYTHONPATH", os.pathsep.join(dict.fromkeys([str(src), *absolute])))
     yield
     mp.undo()
 

@@ -1,8 +1,9 @@
 """The notebooks in JupyterLab itself, as an analyst uses them: a real JupyterLab server (with the
 project's configuration) and headless Chromium, Run All on the project's ``finestats`` kernel.
 
-Copies of notebooks 01 and 04 are served from a temporary folder, so the tracked files are never
-touched; JupyterLab's settings, workspaces and runtime files live there too. The browser is
+Copies of notebooks 00 (the live explorer), 01 and 04 are served from a temporary folder, so the
+tracked files are never touched; JupyterLab's settings, workspaces and runtime files live there
+too. The browser is
 driven through JupyterLab's own application object (``--LabApp.expose_app_in_browser``): the
 same commands as the Run menu, and the notebook's own save.
 """
@@ -56,9 +57,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab on 127.0.0.1 with the project's server configuration (outputs stripped on
-    save) serving copies of notebooks 01 and 04, plus a copy of 01 to make mistakes in."""
+    save) serving copies of notebooks 00, 01 and 04, plus a copy of 01 to make mistakes in."""
     root = tmp_path_factory.mktemp("lab")
-    for nb in NOTEBOOKS.glob("0[14]-*.ipynb"):
+    for nb in NOTEBOOKS.glob("0[014]-*.ipynb"):
         shutil.copy(nb, root)
     shutil.copy(next(NOTEBOOKS.glob("01-*.ipynb")), root / "typo.ipynb")
     state = root.parent / f"{root.name}-jupyter"
@@ -189,3 +190,96 @@ def test_a_typo_in_a_parameter_shows_one_short_message(lab: Lab, chromium: int) 
     assert "Traceback" not in message and len(message.splitlines()) <= 2
     assert shown["images"] == []  # the run stopped at the check: no empty charts
     assert shown["counts"][1] is not None and shown["counts"][-1] is None
+
+
+EXPLORER = "00-explore.ipynb"
+
+
+def _wait(tab: DevTools, lab: Lab, expression: str, what: str, timeout: float = 60) -> Any:
+    """The value of ``expression`` in the page once it is truthy (a screenshot if never)."""
+    deadline = time.monotonic() + timeout
+    while not (value := tab.evaluate(expression)):
+        if time.monotonic() > deadline:
+            tab.screenshot(lab.state / f"{EXPLORER}-timeout.png")
+            raise TimeoutError(f"{EXPLORER}: {what} after {timeout} s")
+        time.sleep(0.2)
+    return value
+
+
+def _choose(tab: DevTools, control: str, js_choice: str) -> None:
+    """Choose in the explorer's ``<select>`` of ``control`` as a person does: the option(s),
+    then the change event the widget listens to."""
+    tab.evaluate(f"""(() => {{
+        const select = {_panel(EXPLORER)}.node.querySelector('.finestats-{control} select');
+        {js_choice};
+        select.dispatchEvent(new Event('change', {{bubbles: true}}));
+        return true; }})()""")
+
+
+def _scroll_to_explorer(tab: DevTools) -> None:
+    """Scroll the notebook to the explorer's cell (the third) and let it paint."""
+    tab.evaluate(
+        f"{_panel(EXPLORER)}.content.scrollToItem(2, 'start').then(() => true)", await_promise=True
+    )
+    tab.drain(0.5)
+
+
+def test_the_explorer_follows_its_controls(lab: Lab, chromium: int) -> None:
+    node = f"{_panel(EXPLORER)}.node"
+    with new_tab(chromium, (1400, 1000)) as tab:
+        assert _open(tab, lab, EXPLORER) == "finestats"
+        shown = _run_all(tab, EXPLORER)
+        assert shown["errors"] == [] and None not in shown["counts"], shown
+        _scroll_to_explorer(tab)  # Run All scrolled to the end
+        _wait(tab, lab, f"!!{node}.querySelector('.finestats-table table')", "no totals table")
+        _wait(tab, lab, f"{node}.querySelector('img.widget-image')?.naturalWidth > 500", "chart")
+        _choose(tab, "currency", "select.value = 'SEK'")
+        _wait(
+            tab,
+            lab,
+            f"{node}.querySelector('.finestats-table').innerText.includes('total_sek')",
+            "no totals in SEK",
+        )
+        # ipywidgets writes the options' spaces as no-break spaces
+        row = (
+            "Array.from(select.options)"
+            ".find(o => o.text.replace(/\\u00a0/g, ' ').startsWith('ICO · 2022: SEK'))"
+        )
+        _wait(
+            tab,
+            lab,
+            f"(() => {{ const select = {node}.querySelector('.finestats-rows select'); "
+            f"return !!{row}; }})()",
+            "no row ICO · 2022 in SEK",
+        )
+        _choose(tab, "rows", f"{row}.selected = true")
+        fines = json.loads(
+            _wait(
+                tab,
+                lab,
+                f"""(() => {{
+            const box = {node}.querySelector('.finestats-fines');
+            const table = box && box.querySelector('table');
+            return table && JSON.stringify({{
+                caption: box.querySelector('p').innerText,
+                rows: table.querySelectorAll('tbody tr').length,
+                header: Array.from(table.querySelectorAll('th')).map(th => th.innerText),
+                links: Array.from(table.querySelectorAll('a')).map(a => a.href),
+                message: {node}.querySelector('.finestats-message').innerText,
+            }}); }})()""",
+                "no fines behind the selected row",
+            )
+        )
+        tab.evaluate(f"{node}.querySelector('.finestats-rows').scrollIntoView() || true")
+        tab.drain(0.5)
+        tab.screenshot(lab.state / f"{EXPLORER}.png")
+        tab.evaluate(f"{_panel(EXPLORER)}.context.save().then(() => true)", await_promise=True)
+    assert fines["caption"].startswith(f"{fines['rows']} fines behind the selected row: SEK ")
+    assert fines["rows"] >= 2 and fines["message"] == ""
+    for column in ("amount", "currency", "amount_sek", "fx_rate", "fx_date", "status"):
+        assert column in fines["header"]
+    assert {"court_events", "source"} <= set(fines["header"])
+    assert len(fines["links"]) == fines["rows"]
+    assert all(link.startswith("https://") for link in fines["links"]), fines["links"]
+    # saved after a run: no outputs and no widget state in the file
+    assert (lab.root / EXPLORER).read_bytes() == (NOTEBOOKS / EXPLORER).read_bytes()

@@ -112,3 +112,15 @@ def test_strip_and_hook(tmp_path: Path) -> None:
     assert main(["strip", str(path)]) == 0
     assert json.loads(path.read_text())["cells"][2]["outputs"] == []
     assert main([]) == 2
+
+
+def test_saved_widget_state_is_stripped() -> None:
+    """JupyterLab can save the explorer's widget state in the notebook's metadata: never kept."""
+    nb = json.loads((NOTEBOOKS / "00-explore.ipynb").read_text())
+    dirty = json.loads(json.dumps(nb))
+    state = {"state": {"abc": {"model_name": "DropdownModel"}}, "version_major": 2}
+    dirty["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": state}
+    assert stripped(dirty) == nb
+    model = {"type": "notebook", "content": dirty}
+    strip_outputs_hook(model=model, path="00-explore.ipynb", contents_manager=None)
+    assert "widgets" not in model["content"]["metadata"]

@@ -36,7 +36,7 @@ def _load(stem: str) -> dict[str, Any]:
 
 
 def test_the_notebooks_are_there() -> None:
-    assert ALL[:4] == [NB01, NB02, NB03, NB04]
+    assert ALL[:5] == ["00-explore", NB01, NB02, NB03, NB04]
 
 
 @pytest.mark.parametrize("stem", ALL)

@@ -25,7 +25,8 @@ from finestats.report import build_report, reports_in
 
 from .conftest import NOTEBOOKS, RAW, rewrite
 
-STEMS = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+#: The notebooks a report runs: every one but the interactive explorer (numbered 00).
+STEMS = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb") if not p.name.startswith("00-"))
 CLI = [sys.executable, "-m", "finestats"]
 
 
@@ -48,6 +49,7 @@ def test_report_folder_contents(report: Path) -> None:
     names = {p.name for p in report.iterdir()}
     for stem in STEMS:
         assert f"{stem}.ipynb" in names and f"{stem}.html" in names
+    assert not [n for n in names if n.startswith("00-")]  # the explorer is not run
     assert {"index.html", "manifest.json", "headline.json", "counted_fines.csv"} <= names
     pngs = {n for n in names if n.endswith(".png")}
     assert len(pngs) >= 6
@@ -193,6 +195,20 @@ def test_bad_parameters_fail_before_any_kernel_starts(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
     with pytest.raises(UsageError, match="--out is empty"):
         build_report("EUR", {}, "", progress=False)
+
+
+def test_the_report_leaves_out_the_interactive_notebooks(tmp_path: Path) -> None:
+    """Notebooks numbered 00 (the live explorer) are interactive: the report never runs them."""
+    from finestats.report import _notebooks
+
+    assert (NOTEBOOKS / "00-explore.ipynb").is_file()
+    assert [p.stem for p in _notebooks(NOTEBOOKS)] == STEMS
+    assert STEMS[0].startswith("01-")
+    folder = tmp_path / "only-interactive"
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS / "00-explore.ipynb", folder)
+    with pytest.raises(UsageError, match="no notebooks"):
+        _notebooks(folder)
 
 
 # -- the archive: a second run, what changed, pruning, crash safety -----------------------

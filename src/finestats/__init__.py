@@ -8,6 +8,7 @@ of each decision date, and total them by regulator and year without double count
 >>> usd = finestats.convert(data.fines, "USD")          # + amount_usd, fx_rate, fx_date, fx_source
 >>> finestats.totals(data, ("regulator", "year"), "USD")
 >>> finestats.totals(data, "matter", query=finestats.Query(view="effective", as_of="2024-12-31"))
+>>> finestats.explore(data, currency="SEK")              # in JupyterLab: controls, chart, table
 """
 
 from finestats import accessor as _accessor  # noqa: F401 (registers DataFrame.fines)
@@ -18,6 +19,7 @@ from finestats.counting import counted, select
 from finestats.coverage import load_coverage
 from finestats.errors import FineDataError, FinestatsError, RatesError, ReportError, UsageError
 from finestats.events import load_events
+from finestats.explorer import explore
 from finestats.export import export_csv
 from finestats.query import Query, meta_of
 from finestats.rates import RateTable, load_rates
@@ -47,5 +49,6 @@ __all__ = [
     "crosscheck",
     "meta_of",
     "export_csv",
+    "explore",
     "__version__",
 ]

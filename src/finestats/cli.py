@@ -571,7 +571,8 @@ def make_data(
 
 def _report_help() -> str:
     lines = [
-        "Render every notebook with papermill into a new folder of OUT.",
+        "Render every notebook with papermill into a new folder of OUT (not the interactive "
+        "ones numbered 00, such as the explorer).",
         "",
         "Notebook parameters (-p NAME=VALUE; every notebook takes every selection setting; "
         "names ignore case):",

@@ -214,7 +214,11 @@ launch_new_instance()
 
 
 def stripped(nb: dict[str, Any]) -> dict[str, Any]:
-    """A notebook without outputs, execution counts or per-cell UI state (tags and ids kept)."""
+    """A notebook without outputs, execution counts, per-cell UI state (tags and ids kept) or
+    saved widget state (``metadata.widgets``: the explorer's widgets live in the kernel only)."""
+    meta = nb.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("widgets", None)
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
             cell["outputs"] = []

@@ -8,6 +8,10 @@ self-contained HTML page with the code hidden, compares the counted fines with t
 report of the same settings, and writes ``manifest.json``, a workbook of every table and the
 report's ``index.html``.
 
+Notebooks numbered ``00`` (``00-explore.ipynb``, the live explorer) are interactive: their
+widgets need a person at the controls and keep no state in a saved notebook, so the report never
+runs them (:data:`INTERACTIVE_PREFIX`); it keeps its static charts.
+
 A notebook whose selection leaves it nothing to show (no fine in the years asked, no decision
 of its matter) is **skipped**, not failed: its page says why in one sentence, and the index and
 the manifest list it with the reason. Every notebook receives every selection setting.
@@ -51,6 +55,8 @@ PACKAGES = ("finestats", "pandas", "matplotlib", "papermill", "nbconvert")
 #: Parameters the report sets itself, never the user.
 RESERVED = ("output_dir",)
 SKIPPED = "NothingToShow"
+#: Notebooks whose name starts with this are interactive (widgets): the report leaves them out.
+INTERACTIVE_PREFIX = "00-"
 
 
 @dataclass
@@ -136,7 +142,13 @@ def build_report(
 
 
 def _notebooks(folder: Path) -> list[Path]:
-    found = sorted(p for p in folder.glob("*.ipynb") if re.match(r"\d", p.name))
+    """The notebooks a report runs: ``NN-name.ipynb``, in name order, except the interactive
+    ones (numbered 00)."""
+    found = sorted(
+        p
+        for p in folder.glob("*.ipynb")
+        if re.match(r"\d", p.name) and not p.name.startswith(INTERACTIVE_PREFIX)
+    )
     if not found:
         raise UsageError(f"no notebooks (NN-name.ipynb) in {folder}")
     return found
