@@ -220,7 +220,8 @@ def test_several_rows_and_the_selection_kept_across_changes(ex: Explorer) -> Non
         ({"at": "yesterday"}, "UsageError: at='yesterday': expected a date YYYY-MM-DD"),
         ({"as_of": dt.date(2022, 1, 1)}, "UsageError: as_of applies to the effective view"),
         ({"currency": "DKK", "real": 2024}, "RatesError: no price index for DKK"),
-        ({"real": 2024}, "RatesError: cannot convert"),  # 2026 fines: outside the index
+        # years set past the index after choosing constant prices: 2026 fines cannot be
+        ({"real": 2024, "years": (2019, 2026)}, "RatesError: cannot convert"),
     ],
 )
 def test_a_bad_setting_shows_one_short_message(ex: Explorer, changes, message) -> None:
@@ -280,6 +281,24 @@ def test_the_as_of_date_goes_with_the_effective_view(ex: Explorer) -> None:
     ex.controls["view"].value = "imposed"  # back to what was decided: no day to stand on
     assert ex.controls["as_of"].disabled and ex.controls["as_of"].value is None
     assert ex.message == "" and ex.query == Query()
+
+
+def test_constant_prices_narrow_the_years_to_the_index(ex: Explorer, data, rates) -> None:
+    """The EUR index of price_indices.csv ends in 2025 (an annual average exists once the year
+    is over), so choosing 2024 prices narrows the years to end in 2025, as notebook 05 does,
+    instead of failing on the 2026 fines."""
+    last = int(data.fines["decision_date"].dt.year.max())
+    assert last == 2026 and ex.controls["years"].value[1] == last
+    ex.controls["real"].value = 2024
+    assert ex.message == "" and ex.controls["years"].value[1] == 2025
+    _same_table(ex, data, rates, real=2024, years=(ex.controls["years"].value[0], 2025))
+    assert "total_eur_real_2024" in ex.table.columns
+
+
+def test_only_currencies_a_recent_fine_converts_to_are_offered(ex: Explorer) -> None:
+    options = list(ex.controls["currency"].options)
+    assert {"EUR", "SEK", "GBP", "USD", "HRK", "BGN"} <= set(options)  # HRK, BGN: legacy rates
+    assert not {"RUB", "TRL", "ROL"} & set(options)  # no fixing since 2022, 2004, 2005
 
 
 def test_bad_first_values_are_errors(data, rates) -> None:

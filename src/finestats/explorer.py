@@ -40,8 +40,9 @@ from finestats.collection import Collection, Data, load, resolve
 from finestats.errors import FinestatsError, UsageError
 from finestats.formatting import convention, filters_text, format_amount, readable, view_text
 from finestats.notebook import nothing_matches
+from finestats.prices import index_years
 from finestats.query import Query, Setting, as_query, attach, meta_of, settings
-from finestats.rates import RatesArg, load_rates
+from finestats.rates import RatesArg, RateTable, load_rates
 from finestats.totals import NO_VALUE, group_keys, headline, totals
 
 __all__ = ["GROUPINGS", "Explorer", "explore", "fines_html", "source_link", "table_html"]
@@ -299,8 +300,27 @@ class Explorer:
                 with self._batch():  # what stood on a day applies to the effective view only
                     self.controls["as_of"].value = None
                 return
+        if change["owner"] is self.controls["real"] and change["new"] not in (None, NONE):
+            if self._narrow_to_index():
+                return
         if not self._holding:
             self.refresh()
+
+    def _narrow_to_index(self) -> bool:
+        """On choosing constant prices: narrow the years to those the currency's price index
+        covers (as notebook 05 does; a year's annual index exists only once it is over).
+        Whether the years changed (and so refreshed)."""
+        prices = self.data.prices
+        span = index_years(self.controls["currency"].value, prices) if prices is not None else None
+        years = self.controls["years"]
+        if span is None:
+            return False
+        lo, hi = max(years.value[0], span[0]), min(years.value[1], span[1])
+        if (lo, hi) == tuple(years.value) or lo > hi:
+            return False
+        with self._batch():
+            years.value = (lo, hi)
+        return True
 
     def _query(self) -> Query:
         given = {
@@ -651,7 +671,7 @@ def _control(w: Any, s: Setting, data: Collection, rates: Any) -> Any:
         "layout": w.Layout(width="100%"),
     }
     if s.kind == "currency":
-        codes = sorted(getattr(rates, "currencies", None) or ("EUR", "GBP", "SEK", "USD"))
+        codes = rates.quoted() if isinstance(rates, RateTable) else ["EUR", "GBP", "SEK", "USD"]
         return w.Dropdown(options=codes, **common)
     if s.kind in ("choice", "optional_choice"):
         options = [("any", NONE)] if s.kind == "optional_choice" else []
@@ -679,7 +699,10 @@ def _data_years(data: Collection) -> tuple[int, int]:
 
 
 def _set_control(control: Any, s: Setting, value: Any) -> None:
-    """Give ``control`` the value of setting ``s`` (parsed as Query parses it)."""
+    """Give ``control`` the value of setting ``s`` (parsed as Query parses it; an empty text
+    for a list of names is an empty box, as a person leaves it)."""
+    if s.kind == "names" and isinstance(value, str) and not value.strip():
+        value = ()
     value = s.parse(value)
     if s.kind == "names":
         if hasattr(control, "options"):

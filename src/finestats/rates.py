@@ -164,6 +164,13 @@ class RateTable:
         )
         return out  # one row per column: already sorted by code
 
+    def quoted(self) -> list[str]:
+        """The currencies a recent fine converts to: fixed on the snapshot date, or a euro
+        legacy currency (converted at its irrevocable rate); not RUB or TRL, which stopped."""
+        info = self.info()
+        keep = (info["last_fixing"] == self.snapshot_date) | info["currency"].isin(EURO_LEGACY)
+        return sorted(info.loc[keep, "currency"])
+
     def column(self, code: str) -> int:
         """Column index of an ISO code, or -1."""
         return int(self.frame.columns.get_indexer([code])[0])
