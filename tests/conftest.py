@@ -27,6 +27,12 @@ from finestats.schema import FINES, example_row
 settings.register_profile("mutation", derandomize=True, database=None)
 
 
+# The tests build reports in this process; jsonschema (imported with nbformat) would compile the
+# grammar of the optional rfc3987_syntax package at import, 1-3 s per test process, for URI
+# formats nbformat never checks. ``finestats report`` skips it the same way (cli.py).
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+
 def examples(n: int) -> int:
     """``n`` examples for a property test; 5 under the mutation profile."""
     return 5 if settings.get_current_profile_name() == "mutation" else n

@@ -297,7 +297,7 @@ def test_crosscheck_cli_writes_every_format(tmp_path) -> None:
     assert [r["figure_id"][-12:] for r in rows][2] == "ie-total-eur"
     assert rows[2]["published"] == "4040000000.0"
     data = json.loads(run_cli(*args, "--format", "json").stdout)
-    assert len(data["rows"]) == len(rows) == 6
+    assert len(data["rows"]) == len(rows) == 7  # the total, the year, IE, FR, LU, NL, IT
     out = tmp_path / "x.xlsx"
     assert run_cli(*args, "--format", "xlsx", "--out", str(out)).returncode == 0
     read = pd.read_excel(out, sheet_name="data")
