@@ -11,6 +11,8 @@ of each decision date, and total them by regulator and year without double count
 >>> finestats.explore(data, currency="SEK")              # in JupyterLab: controls, chart, table
 """
 
+from typing import TYPE_CHECKING, Any
+
 from finestats import accessor as _accessor  # noqa: F401 (registers DataFrame.fines)
 from finestats._version import __version__
 from finestats.collection import Collection, load
@@ -19,13 +21,25 @@ from finestats.counting import counted, select
 from finestats.coverage import load_coverage
 from finestats.errors import FineDataError, FinestatsError, RatesError, ReportError, UsageError
 from finestats.events import load_events
-from finestats.explorer import explore
 from finestats.export import export_csv
 from finestats.query import Query, meta_of
 from finestats.rates import RateTable, load_rates
 from finestats.reconcile import crosscheck
 from finestats.records import load_fines
 from finestats.totals import pivot, totals
+
+if TYPE_CHECKING:
+    from finestats.explorer import explore
+
+
+def __getattr__(name: str) -> Any:
+    """``finestats.explore`` is imported when first used: the explorer (ipywidgets, charts) is
+    for JupyterLab, and ``import finestats`` stays light for scripts and the CLI."""
+    if name == "explore":
+        from finestats.explorer import explore
+
+        return explore
+    raise AttributeError(f"module 'finestats' has no attribute {name!r}")
 
 __all__ = [
     "FinestatsError",
