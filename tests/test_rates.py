@@ -871,3 +871,11 @@ def test_rates_below_one_are_read(tmp_path: Path) -> None:
     assert t.frame["CYP"].tolist() == [0.585274, 0.585274]
     assert t.frame["MTL"].tolist() == [0.4293, 0.4293]
     assert t.frame["USD"].tolist() == [1.4688, 1.4721]
+
+
+def test_a_rate_table_with_a_currency_twice_is_refused() -> None:
+    frame = pd.DataFrame(
+        [[1.1, 10.0, 1.2]], index=pd.DatetimeIndex(["2024-01-02"]), columns=["USD", "SEK", "USD"]
+    )
+    with pytest.raises(RatesError, match=r"t: duplicate currency columns in rate table: USD$"):
+        RateTable(frame, "t")

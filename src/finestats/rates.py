@@ -173,7 +173,9 @@ class RateTable:
 
     def column(self, code: str) -> int:
         """Column index of an ISO code, or -1."""
-        return int(self.frame.columns.get_indexer([code])[0])
+        if "columns" not in self._cache:
+            self._cache["columns"] = {c: j for j, c in enumerate(self.frame.columns)}
+        return self._cache["columns"].get(code, -1)
 
     def days(self) -> np.ndarray:
         """Fixing dates as int64 days since 1970-01-01."""
@@ -215,10 +217,13 @@ class RateTable:
 
     def adoption_days(self) -> np.ndarray:
         """Per column: the euro adoption day (epoch days), or a far-future sentinel."""
-        out = np.full(len(self.frame.columns), np.iinfo(np.int64).max)  # int64: 2**63 - 1
-        for j, day in self.legacy_columns():
-            out[j] = day
-        return out
+        if "adoption" not in self._cache:
+            out = np.full(len(self.frame.columns), np.iinfo(np.int64).max)  # int64: 2**63 - 1
+            for j, day in self.legacy_columns():
+                out[j] = day
+            out.flags.writeable = False
+            self._cache["adoption"] = out
+        return self._cache["adoption"]
 
 
 def _normalised(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -239,6 +244,9 @@ def _normalised(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         raise RatesError(
             f"{source}: rate table columns must be ISO 4217 codes such as USD, got {bad}"
         )
+    if frame.columns.has_duplicates:
+        dups = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise RatesError(f"{source}: duplicate currency columns in rate table: {', '.join(dups)}")
     frame = frame.astype("float64").sort_index()
     values = frame.to_numpy()
     if (values <= 0).any() or np.isinf(values).any():

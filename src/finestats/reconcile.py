@@ -35,7 +35,7 @@ import pandas as pd
 from finestats import paths
 from finestats.collection import Collection, Data, resolve
 from finestats.conversion import convert
-from finestats.counting import law_mask, select
+from finestats.counting import counted, filter_mask, law_mask
 from finestats.figures import FIGURES_NAME, load_figures
 from finestats.formatting import format_amount
 from finestats.query import Query, as_query, attach
@@ -93,7 +93,8 @@ def crosscheck(
         figs = figs[figs["publisher"].str.casefold() == publisher.casefold()]
     if edition:
         figs = figs[figs["edition"].str.casefold().str.contains(edition.casefold(), regex=False)]
-    rows = [_row(c, q, table, f) for f in figs.itertuples(index=False)]
+    memo: dict[Any, Any] = {}  # what several figures of one cut-off share
+    rows = [_row(c, q, table, f, memo) for f in figs.itertuples(index=False)]
     out = pd.DataFrame(rows, columns=list(COLUMNS))
     what = "published figures beside finestats' own"
     return attach(out, result_meta(c, q, table, what, len(c.fines)))
@@ -105,7 +106,7 @@ def _figures_path(c: Collection) -> Any:
     return paths.reference(None, FIGURES_NAME)
 
 
-def _row(c: Collection, q: Query, table: RateTable, f: Any) -> dict[str, Any]:
+def _row(c: Collection, q: Query, table: RateTable, f: Any, memo: dict) -> dict[str, Any]:
     base = {
         "figure_id": f.figure_id,
         "publisher": f.publisher,
@@ -129,7 +130,7 @@ def _row(c: Collection, q: Query, table: RateTable, f: Any) -> dict[str, Any]:
     if area is None:
         return {**base, "explained": _NOT + f"finestats has no record of area {f.area}"}
     cutoff = pd.Timestamp(f.published_date if cutoff_text else f.cutoff_date)
-    part = _Part(c, q, table, f, cutoff, area)
+    part = _Part(c, q, table, f, cutoff, area, memo)
     ours, terms, fx_text = part.figure_and_terms(f)
     gap = base["published"] - ours
     tolerance = max(0.01 * abs(base["published"]), base["published_unit"] / 2)
@@ -157,7 +158,7 @@ class _Part:
     scope (view, notices, area) closest to the publisher's method, over the collection as it
     stood at the cut-off (a notice replaced by a final decision only later still stands)."""
 
-    def __init__(self, c, q, table, f, cutoff, area) -> None:
+    def __init__(self, c, q, table, f, cutoff, area, memo) -> None:
         self.table, self.cutoff = table, cutoff
         self.start = pd.Timestamp(f.window_start)
         self.cur = f.currency if isinstance(f.currency, str) else "EUR"
@@ -166,7 +167,11 @@ class _Part:
         self.view = "effective" if f.appeals == "after-appeals" else "imposed"
         self.gdpr_only = f.laws.strip().casefold() in ("gdpr", "gdpr;uk gdpr")
         self.scope = q.replace(currency=self.cur, include_provisional=self.notices_counted, **area)
-        self.c = c.replace(fines=c.fines[(c.fines["decision_date"] <= cutoff).to_numpy()])
+        self.memo = memo
+        if ("at", cutoff) not in memo:
+            kept = (c.fines["decision_date"] <= cutoff).to_numpy()
+            memo["at", cutoff] = c.replace(fines=c.fines[kept])
+        self.c = memo["at", cutoff]
         self.area_known = _area(self.c, f.area) is not None
 
     def in_view(self, view: str, **changes: Any) -> Query:
@@ -177,7 +182,12 @@ class _Part:
         """The selected records (none where the area had no record by the cut-off)."""
         if not self.area_known:
             return self.c.fines.iloc[:0].assign(year=pd.Series(dtype="int64"))
-        return select(self.c, scope, rates=self.table)
+        q = scope
+        key = ("counted", self.cutoff, q.view, q.as_of, q.include_provisional, q.include_penalties)
+        if key not in self.memo:
+            self.memo[key] = counted(self.c, scope)
+        rows = self.memo[key]
+        return rows[filter_mask(self.c, rows, scope, self.table)]
 
     def laws(self, fines: pd.DataFrame) -> np.ndarray:
         if self.gdpr_only:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,10 @@ class Source:
 
     path: Path
     sha256: str
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Source:
+        # pandas deep-copies ``attrs`` into every derived frame: an immutable value is its own copy
+        return self
 
 
 SOURCE_KEY = "finestats_source"
