@@ -178,3 +178,10 @@ def test_headline_markdown_of_the_issue_figures_without_filters() -> None:
     assert text.startswith("**Total: EUR 7.04bn** across **243 fines**")
     assert "Largest fine: **EUR 346M**," in text
     assert "Filters" not in text  # no line for filters when there are none
+
+
+def test_is_money_by_name() -> None:
+    money = ["amount", "amount_eur", "total_sek_real_2024", "median_gbp", "notice_eur", "2021"]
+    other = ["notice_id", "final_id", "final_date", "final_share", "fx_rate", "n_fines", "year"]
+    assert [formatting.is_money(c) for c in money] == [True] * len(money)
+    assert [formatting.is_money(c) for c in other] == [False] * len(other)

@@ -25,9 +25,10 @@ _YEAR_COLUMN = re.compile(r"^\d{4}$")
 
 def is_money(name: object) -> bool:
     """Whether a column holds money: ``amount``, ``amount_<cur>``, ``total_...``, ``median_``,
-    ``max_``, ``delta_``, a pivot's year columns and its ``Total`` (``final_share`` is a ratio)."""
+    ``max_``, ``delta_``, a pivot's year columns and its ``Total`` (``final_share`` is a ratio,
+    ``notice_id`` and ``final_date`` are no amounts)."""
     text = str(name)
-    if text.endswith(("_share", "_rate")):
+    if text.endswith(("_share", "_rate", "_id", "_date")):
         return False
     return (
         text.startswith(MONEY_PREFIXES)
