@@ -374,7 +374,9 @@ def fines_cmd(rates_path: str | None, data_path: Path | None, **kw: Any) -> None
     converted, rate, fixing date, status, court events and source."""
     out = _output(kw)
     table = fines_behind(load(data_path, lazy=True), _query(kw), _rates_arg(rates_path))
-    if out["fmt"] == "table":
+    if out["fmt"] == "table":  # sorted by any column, then shown without the longest ones
+        table = _sorted(table, out["sort"], out["top"])
+        out.update(sort=None, top=None)
         table = attach(table.drop(columns=["source_url", "court_events", "group"]), meta_of(table))
     _emit(table, out)
 
