@@ -182,6 +182,7 @@ def test_headline_markdown_of_the_issue_figures_without_filters() -> None:
 
 def test_is_money_by_name() -> None:
     money = ["amount", "amount_eur", "total_sek_real_2024", "median_gbp", "notice_eur", "2021"]
+    money += ["total_eur_decision_date", "total_gbp_announced_date", "final_eur"]
     other = ["notice_id", "final_id", "final_date", "final_share", "fx_rate", "n_fines", "year"]
     assert [formatting.is_money(c) for c in money] == [True] * len(money)
     assert [formatting.is_money(c) for c in other] == [False] * len(other)

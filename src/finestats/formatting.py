@@ -28,8 +28,10 @@ def is_money(name: object) -> bool:
     ``max_``, ``delta_``, a pivot's year columns and its ``Total`` (``final_share`` is a ratio,
     ``notice_id`` and ``final_date`` are no amounts)."""
     text = str(name)
-    if text.endswith(("_share", "_rate", "_id", "_date")):
+    if text.endswith(("_share", "_rate")):
         return False
+    if text.startswith(("notice_", "final_")) and text.endswith(("_id", "_date")):
+        return False  # the notices table's ids and dates (total_eur_decision_date is money)
     return (
         text.startswith(MONEY_PREFIXES)
         or text in ("amount", "Total")
