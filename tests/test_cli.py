@@ -317,3 +317,220 @@ def test_unwritable_out_is_one_line(tmp_path: Path, kind: str) -> None:
         pytest.skip("running as root: permissions are not enforced")
     assert_clean_error(proc)
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+# -- fines, notices, --year-of, regions, groups: the analyst's next question ----------------------
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+ICO_2020 = ["--regulator", "ICO", "--years", "2020", "--currency", "GBP"]
+#: ICO 2020 as decided, in GBP (data/raw/fines.csv): the Ticketmaster notice (GBP 1.5m) is
+#: replaced by its final fine; the others are final fines.
+ICO_2020_FINES = {
+    "ico-2020-british-airways": 20_000_000,
+    "ico-2020-marriott": 18_400_000,
+    "ico-2020-ticketmaster": 1_250_000,
+    "ico-2020-cathay-pacific": 500_000,
+    "ico-2020-dsg-retail": 500_000,
+}
+
+
+def test_fines_lists_the_fines_behind_a_summary() -> None:
+    rows = csv_rows(run("fines", *ICO_2020, "--format", "csv").stdout)
+    assert {r["fine_id"]: float(r["amount_gbp"]) for r in rows} == ICO_2020_FINES
+    assert [r["fine_id"] for r in rows][:2] == ["ico-2020-british-airways", "ico-2020-marriott"]
+    summary = csv_rows(run("summary", *ICO_2020, "--by", "regulator", "--format", "csv").stdout)
+    assert summary == [
+        {
+            "regulator": "ICO",
+            "n_fines": "5",
+            "total_gbp": "40650000.0",  # 20m + 18.4m + 1.25m + 0.5m + 0.5m
+            "median_gbp": "1250000.0",
+            "max_gbp": "20000000.0",
+        }
+    ]
+    table = run("fines", *ICO_2020, "--top", "2").stdout.splitlines()
+    assert table[0].split()[:2] == ["fine_id", "regulator"]
+    assert [line.split()[1] for line in table[1:3]] == ["ICO", "ICO"]
+    assert {"20,000,000", "18,400,000"} <= set(" ".join(table).split())
+    assert table[3] == ""  # two rows, then the note
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--view", "effective", "--as-of", "2024-12-31", "--matter", "clearview-ai"),
+        ("--year-of", "announced_date", "--years", "2022-2023", "--currency", "SEK"),
+        ("--region", "uk", "--real", "2024", "--years", "2019-2024", "--currency", "GBP"),
+    ],
+    ids=["effective", "announced", "uk-real"],
+)
+def test_the_fines_add_up_to_the_summary(args: tuple[str, ...]) -> None:
+    fines = csv_rows(run("fines", *args, "--format", "csv").stdout)
+    total = csv_rows(run("summary", *args, "--by", "year", "--format", "csv").stdout)
+    col = next(c for c in total[0] if c.startswith("total_") and "_real_" not in c)
+    assert len(fines) == sum(int(r["n_fines"]) for r in total) > 0
+    assert sum(float(r[col.replace("total_", "amount_")]) for r in fines) == pytest.approx(
+        sum(float(r[col]) for r in total), abs=0.01 * len(fines)
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "library", "sort"),
+    [
+        ("fines", "fines_behind", None),
+        ("fines", "fines_behind", "decision_date:asc"),
+        ("fines", "fines_behind", "fx_rate"),  # largest first
+        ("fines", "fines_behind", "group:asc"),
+        ("notices", "notices_and_finals", None),
+        ("notices", "notices_and_finals", "final_share:asc"),
+    ],
+)
+def test_csv_and_json_are_the_library_tables(command, library, sort) -> None:
+    from finestats import analyses
+    from finestats.cli import json_text
+    from finestats.export import to_csv_text
+    from finestats.query import Query
+
+    args = ["--currency", "SEK", "--regulator", "ICO", "--regulator", "IMY", "--top", "4"]
+    args += ["--sort", sort] if sort else []
+    lib = getattr(analyses, library)(
+        finestats.load(), Query(currency="SEK", regulators=("ICO", "IMY"))
+    )
+    if sort:
+        col, _, order = sort.partition(":")
+        lib = lib.sort_values(col, ascending=order == "asc", kind="stable")
+    want = lib.head(4).reset_index(drop=True)
+    assert run(command, *args, "--format", "csv").stdout == to_csv_text(want)
+    got = json.loads(run(command, *args, "--format", "json").stdout)
+    assert got["rows"] == json.loads(json_text(want))["rows"] and len(got["rows"]) == 4
+    assert got["meta"]["regulators"] == ["ICO", "IMY"] and got["meta"]["currency"] == "SEK"
+
+
+def test_sorting_the_fines_table_by_a_column_it_does_not_show() -> None:
+    """The table leaves out group, court events and source; --sort may still use them, as with
+    --format csv (group 23andMe before 24/7 Communication, ignoring nothing)."""
+    shown = run("fines", "--sort", "group:asc", "--top", "2").stdout.splitlines()
+    rows = csv_rows(run("fines", "--sort", "group:asc", "--top", "2", "--format", "csv").stdout)
+    assert [r["group"] for r in rows] == ["23andMe", "24/7 Communication"]
+    assert [line.split()[1] for line in shown[1:3]] == [r["regulator"] for r in rows]
+
+
+def test_notices_beside_the_fines_that_replaced_them() -> None:
+    """ICO notices of intent in GBP, from data/raw/fines.csv: British Airways GBP 183,390,000
+    replaced by GBP 20,000,000 (share 20 / 183.39); the 17 notices add up to GBP 406,392,641."""
+    rows = csv_rows(
+        run("notices", "--regulator", "ICO", "--currency", "GBP", "--format", "csv").stdout
+    )
+    ba = next(r for r in rows if r["notice_id"] == "ico-2019-british-airways-noi")
+    assert (ba["notice_date"], float(ba["notice_gbp"])) == ("2019-07-08", 183_390_000)
+    assert (ba["final_id"], ba["final_date"]) == ("ico-2020-british-airways", "2020-10-16")
+    assert float(ba["final_gbp"]) == 20_000_000
+    assert float(ba["final_share"]) == pytest.approx(20 / 183.39, rel=1e-12)
+    notices = [
+        500_000, 183_390_000, 99_200_396, 1_500_000, 600_000, 17_000_000, 27_000_000,
+        6_090_000, 60_000, 750_000, 4_593_750, 45_000, 25_000_000, 20_000_000, 2_696_745,
+        393_000, 17_573_750,
+    ]  # fmt: skip
+    assert len(rows) == len(notices)
+    assert sum(float(r["notice_gbp"]) for r in rows) == sum(notices) == 406_392_641
+    assert [r["notice_date"] for r in rows] == sorted(r["notice_date"] for r in rows)
+    no = csv_rows(run("notices", "--regulator", "Datatilsynet-NO", "--format", "csv").stdout)
+    disqus = next(r for r in no if r["notice_id"] == "datatilsynet-no-2021-disqus-noi")
+    assert disqus["final_id"] == disqus["final_eur"] == disqus["final_share"] == ""  # no final
+
+
+def test_year_of_announcement_moves_a_december_decision() -> None:
+    """AP v Uber: decided 2023-12-11, announced 2024-01-31, EUR 10,000,000. By decision year
+    AP has 2023: 1 fine, EUR 10m; 2024: 4 fines (0.6m + 30.5m + 4.75m + 290m = 325.85m). By
+    announcement year the fine moves: 2024: 5 fines, EUR 335.85m, median 10m; no 2023."""
+    base = ("summary", "--regulator", "AP", "--years", "2023-2024", "--format", "csv")
+    decided = csv_rows(run(*base).stdout)
+    assert [(r["year"], r["n_fines"], float(r["total_eur"])) for r in decided] == [
+        ("2023", "1", 10_000_000),
+        ("2024", "4", 325_850_000),
+    ]
+    announced = csv_rows(run(*base, "--year-of", "announced_date").stdout)
+    assert [(r["year"], r["n_fines"], float(r["total_eur"])) for r in announced] == [
+        ("2024", "5", 335_850_000)
+    ]
+    assert float(announced[0]["median_eur"]) == 10_000_000
+    fines = csv_rows(
+        run("fines", "--regulator", "AP", "--years", "2024", "--year-of", "announced_date",
+            "--format", "csv").stdout
+    )  # fmt: skip
+    uber = next(r for r in fines if r["fine_id"] == "ap-2023-uber")
+    assert (uber["year"], uber["decision_date"]) == ("2024", "2023-12-11")
+    note = run(*base[:-2], "--year-of", "announced_date").stdout
+    assert "Filters: announced 2023-2024" in note
+
+
+def test_regions_and_excluded_regulators() -> None:
+    """ICO is the UK's only regulator here: --region uk is the ICO alone (2020 in GBP: 5 fines,
+    GBP 40,650,000); --region eu-eea is everything but the ICO, so the same as excluding it;
+    the two regions add up to every regulator."""
+    args = ["--years", "2020", "--currency", "GBP", "--by", "regulator", "--format", "csv"]
+    uk = csv_rows(run("summary", *args, "--region", "uk").stdout)
+    assert [(r["regulator"], r["n_fines"], float(r["total_gbp"])) for r in uk] == [
+        ("ICO", "5", 40_650_000)
+    ]
+    eu = run("summary", *args, "--region", "eu-eea").stdout
+    assert (
+        eu.splitlines()[1:]
+        == run("summary", *args, "--exclude-regulator", "ICO").stdout.splitlines()[1:]
+    )
+    every = csv_rows(run("summary", *args).stdout)
+    assert sorted(r["regulator"] for r in every) == sorted(
+        [r["regulator"] for r in csv_rows(eu)] + ["ICO"]
+    )
+    assert "ICO" not in {r["regulator"] for r in csv_rows(eu)}
+    both = run("summary", *args, "--exclude-regulator", "ICO", "--exclude-regulator", "CNIL").stdout
+    assert {"ICO", "CNIL"}.isdisjoint(r["regulator"] for r in csv_rows(both))
+    assert len(csv_rows(both)) == len(every) - 2
+
+
+def test_by_group() -> None:
+    """ICO 2020 in GBP by group (data/raw/fines.csv): each fine has its group; a fine without a
+    group counts under (none)."""
+    rows = csv_rows(run("summary", *ICO_2020, "--by", "group", "--format", "csv").stdout)
+    assert {r["group"]: float(r["total_gbp"]) for r in rows} == {
+        "International Airlines Group": 20_000_000,
+        "Marriott International": 18_400_000,
+        "Live Nation Entertainment": 1_250_000,
+        "Cathay Pacific": 500_000,
+        "Dixons Carphone": 500_000,
+    }
+    every = csv_rows(run("summary", "--by", "group", "--format", "csv").stdout)
+    none = [r for r in every if r["group"] == "(none)"]
+    fines = csv_rows(run("fines", "--format", "csv").stdout)
+    assert int(none[0]["n_fines"]) == sum(1 for r in fines if r["group"] == "")
+    assert sum(int(r["n_fines"]) for r in every) == len(fines)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fines", "--sort", "colour"], "--sort colour: no such column; columns are fine_id,"),
+        (["fines", "--sort", "amount_eur:up"], "expected COLUMN, COLUMN:asc or COLUMN:desc"),
+        (["fines", "--top", "0"], "Invalid value for '--top': 0 is not in the range x>=1"),
+        (["notices", "--top", "many"], "Invalid value for '--top': 'many' is not a valid integer"),
+        (["notices", "--format", "xlsx"], "--format xlsx needs --out FILE.xlsx"),
+        (["fines", "--format", "html"], "'html' is not one of 'table', 'csv', 'json', 'xlsx'"),
+        (["summary", "--region", "mars"], "'mars' is not one of 'eu-eea', 'uk'"),
+        (["fines", "--year-of", "published"], "'published' is not one of 'decision_date'"),
+        (["fines", "--exclude-regulator", "NOPE"], "unknown regulator NOPE: known regulators are"),
+        (["notices", "--exclude-regulator", ""], "an empty name in ''"),
+        (["summary", "--by", "colour"], "cannot group by colour: expected some of regulator,"),
+    ],
+)
+def test_wrong_input_to_the_new_options_is_one_line(args: list[str], message: str) -> None:
+    proc = run(*args)
+    assert_clean_error(proc, message)
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("finestats: error: ")
+    assert proc.stdout == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -105,3 +107,82 @@ def test_pivot_for_reading_puts_total_first() -> None:
     r = formatting.pivot_for_reading(wide)
     assert list(r.columns) == ["Total", "2020", "2021"]
     assert list(r.index) == ["Total", "A", "B"]  # A (10) before B (5)
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        (7_044_123_456, "EUR 7.04bn"),  # the issue's headline: not "EUR 7bn"
+        (346_200_000, "EUR 346M"),  # not "EUR 346.2M" beside it
+        (20_000_000 / 0.90915, "EUR 22.0M"),  # GBP 20m at 0.90915: the zero is a digit
+        (9_999_000, "EUR 10.0M"),  # rounding up gains a digit: not "EUR 10.00M"
+        (99_960_000, "EUR 100M"),  # not "EUR 100.0M"
+        (999_960_000, "EUR 1.00bn"),  # into the next unit
+        (12_345, "EUR 12.3k"),
+        (-1_234_567, "EUR -1.23M"),
+    ],
+)
+def test_format_amount_to_three_significant_digits(x: float, expected: str) -> None:
+    assert formatting.format_amount(x, "EUR", significant=3) == expected
+
+
+def _headline(lifecycle_csv, query: Query) -> dict:
+    import finestats
+    from finestats.analyses import headline_figures
+    from finestats.totals import totals
+
+    data = finestats.load(lifecycle_csv)
+    return headline_figures(data, query, totals(data, query=query))
+
+
+def test_headline_markdown_three_significant_digits_and_the_filters(lifecycle_csv) -> None:
+    """Lifecycle fixture in SEK, ICO and IMY decided 2020-2021, at the bundled ECB fixings
+    (read from the file: GBP 0.90915 and SEK 10.3593 per EUR on 2020-10-16): ICO GBP 20m =
+    20e6 * 10.3593 / 0.90915 = SEK 227,889,787; IMY SEK 10,086,800 as decided. Total SEK
+    237,976,587 -> "SEK 238M"; largest SEK 227,889,787 -> "SEK 228M"."""
+    import html
+
+    from finestats.snapshots import bundled_snapshot
+    from tests.reference import Rates
+
+    ecb = Rates(bundled_snapshot().path)
+    day = dt.date(2020, 10, 16)
+    assert (ecb.fixing("GBP", day).rate, ecb.fixing("SEK", day).rate) == (0.90915, 10.3593)
+    ico = 20e6 * 10.3593 / 0.90915
+    assert round(ico) == 227_889_787
+    q = Query(currency="SEK", years=(2020, 2021), regulators=("ICO", "IMY"))
+    head = _headline(lifecycle_csv, q)
+    assert head["total"] == pytest.approx(ico + 10_086_800, rel=1e-12)
+    lines = html.unescape(formatting.headline_markdown(head)).split("\n\n")
+    assert lines[0] == (
+        "**Total: SEK 238M** across **2 fines** (SEK at ECB rate of decision date)."
+    )
+    assert lines[1].startswith("Largest fine: **SEK 228M**, ICO against Alpha Airways (2020-10-16)")
+    assert lines[2] == "Filters: decided 2020-2021; regulators ICO, IMY."
+    assert lines[3].startswith("Counting view: imposed")
+
+
+def test_headline_markdown_of_the_issue_figures_without_filters() -> None:
+    head = {
+        "currency": "EUR",
+        "total": 7_044_123_456.0,
+        "n_fines": 243,
+        "max": 346_200_000.0,
+        "convention": "EUR at ECB rate of decision date",
+        "view": "imposed",
+        "rate_snapshot": "2026-10-30",
+        "filters": "",
+        "largest": {"regulator": "X", "defendant": "Y", "decision_date": "2021-01-01"},
+    }
+    text = formatting.headline_markdown(head)
+    assert text.startswith("**Total: EUR 7.04bn** across **243 fines**")
+    assert "Largest fine: **EUR 346M**," in text
+    assert "Filters" not in text  # no line for filters when there are none
+
+
+def test_is_money_by_name() -> None:
+    money = ["amount", "amount_eur", "total_sek_real_2024", "median_gbp", "notice_eur", "2021"]
+    money += ["total_eur_decision_date", "total_gbp_announced_date", "final_eur"]
+    other = ["notice_id", "final_id", "final_date", "final_share", "fx_rate", "n_fines", "year"]
+    assert [formatting.is_money(c) for c in money] == [True] * len(money)
+    assert [formatting.is_money(c) for c in other] == [False] * len(other)

@@ -265,7 +265,9 @@ def rate_conventions_wide(table: pd.DataFrame) -> pd.DataFrame:
             labels[name] = "ECB rate of " + rest.replace(
                 "announced_date", "announcement date"
             ).replace("decision_date", "decision date")
-    return table.set_index("year")[list(labels)].rename(columns=labels)
+    wide = table.set_index("year")[list(labels)].rename(columns=labels)
+    meta = meta_of(table)
+    return attach(wide, meta.with_extra(cells="money")) if meta is not None else wide
 
 
 def conversion_audit(
@@ -421,7 +423,7 @@ def nominal_and_real(
     if base is not None:
         real = source.set_index("year")[f"{col}_real_{base}"]
         out[f"in {base} prices"] = real.reindex(out.index)
-    return attach(out, real_meta or meta)
+    return attach(out, (real_meta or meta).with_extra(cells="money"))  # every cell a total
 
 
 def with_regulator_names(table: pd.DataFrame, data: Data) -> pd.DataFrame:

@@ -46,10 +46,18 @@ from finestats.workbook import export_xlsx
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("table", "csv", "json", "xlsx")
+#: Where the value starts on a line of `rates info` ("snapshot date: ..."): continuations align.
+FIELD = 15
 
 
 def _fail(message: str) -> None:
-    click.echo(f"finestats: error: {message}", err=True)
+    click.echo(_to_stderr(f"finestats: error: {message}"), err=True)
+
+
+def _to_stderr(text: str) -> str:
+    """An error or warning as it goes to stderr: one line per problem, as editors and logs
+    read ``FILE:LINE: ...``; on a terminal, each wrapped to its width (continuations indented)."""
+    return wrap(text, indent=4) if sys.stderr.isatty() else text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -237,10 +245,13 @@ def validate(path: Path | None, strict: bool) -> None:
     if data.prices is not None:
         extra.append(f"price indices of {data.prices['area'].nunique()} areas valid")
     click.echo(
-        f"{paths.fines_path(path)}: {len(df)} records valid{' (strict)' if strict else ''}; "
-        f"{df['regulator'].nunique()} regulators, {df['currency'].nunique()} currencies "
-        f"({', '.join(sorted(df['currency'].astype(str).unique()))}), "
-        f"decisions {first:%Y-%m-%d} to {last:%Y-%m-%d}" + "".join(f"; {x}" for x in extra)
+        wrap(
+            f"{paths.fines_path(path)}: {len(df)} records valid{' (strict)' if strict else ''}; "
+            f"{df['regulator'].nunique()} regulators, {df['currency'].nunique()} currencies "
+            f"({', '.join(sorted(df['currency'].astype(str).unique()))}), "
+            f"decisions {first:%Y-%m-%d} to {last:%Y-%m-%d}" + "".join(f"; {x}" for x in extra),
+            indent=4,
+        )
     )
 
 
@@ -283,13 +294,13 @@ def rates(ctx: click.Context) -> None:
 @rates_option
 def rates_info(rates_path: str | None) -> None:
     """The rate table in use (source, snapshot date, currencies) and the snapshots available."""
-    click.echo(describe_rates(load_rates(_rates_arg(rates_path))))
+    click.echo(wrap(describe_rates(load_rates(_rates_arg(rates_path))), indent=FIELD))
 
 
 @rates.command("list", context_settings=CONTEXT)
 def rates_list() -> None:
     """Every snapshot available offline (the default marked) and stored files that are ignored."""
-    click.echo("\n".join(describe_store()))
+    click.echo(wrap("\n".join(describe_store()), indent=FIELD))
 
 
 @rates.command("remove", context_settings=CONTEXT)
@@ -363,7 +374,9 @@ def fines_cmd(rates_path: str | None, data_path: Path | None, **kw: Any) -> None
     converted, rate, fixing date, status, court events and source."""
     out = _output(kw)
     table = fines_behind(load(data_path, lazy=True), _query(kw), _rates_arg(rates_path))
-    if out["fmt"] == "table":
+    if out["fmt"] == "table":  # sorted by any column, then shown without the longest ones
+        table = _sorted(table, out["sort"], out["top"])
+        out.update(sort=None, top=None)
         table = attach(table.drop(columns=["source_url", "court_events", "group"]), meta_of(table))
     _emit(table, out)
 
@@ -635,6 +648,6 @@ def report(
 
 def _warnings_to_stderr() -> None:
     def show(message: Any, category: Any, *_: Any, **__: Any) -> None:
-        click.echo(f"finestats: warning: {message}", err=True)
+        click.echo(_to_stderr(f"finestats: warning: {message}"), err=True)
 
     warnings.showwarning = show

@@ -25,10 +25,13 @@ _YEAR_COLUMN = re.compile(r"^\d{4}$")
 
 def is_money(name: object) -> bool:
     """Whether a column holds money: ``amount``, ``amount_<cur>``, ``total_...``, ``median_``,
-    ``max_``, ``delta_``, a pivot's year columns and its ``Total`` (``final_share`` is a ratio)."""
+    ``max_``, ``delta_``, a pivot's year columns and its ``Total`` (``final_share`` is a ratio,
+    ``notice_id`` and ``final_date`` are no amounts)."""
     text = str(name)
     if text.endswith(("_share", "_rate")):
         return False
+    if text.startswith(("notice_", "final_")) and text.endswith(("_id", "_date")):
+        return False  # the notices table's ids and dates (total_eur_decision_date is money)
     return (
         text.startswith(MONEY_PREFIXES)
         or text in ("amount", "Total")
@@ -64,6 +67,9 @@ def format_amount(
                 whole = len(str(int(round(a / scale, 6)))) if a / scale >= 1 else 1
                 digits = max(significant - whole, 0)
             value = round(a / scale, digits)
+            if significant is not None and digits and value >= 10 ** (significant - digits):
+                digits -= 1  # rounding gained a digit: 9.999M -> 10.0M, not 10.00M
+                value = round(a / scale, digits)
             if value >= 1000 and i > 0:  # 999.95k -> 1M
                 scale, suffix = _UNITS[i - 1]
                 if significant is not None:
@@ -192,19 +198,23 @@ def readable(table: pd.DataFrame, *, width: int = CELL_WIDTH) -> pd.DataFrame:
 
 
 def headline_markdown(head: Mapping[str, Any]) -> str:
-    """The headline figures as a short Markdown paragraph, every value from the data escaped."""
+    """The headline figures as a short Markdown paragraph, every value from the data escaped:
+    amounts to three significant digits (``EUR 7.04bn``, ``EUR 346M``), then the filters (when
+    there are any), the counting view and the scope."""
     cur = head["currency"]
     lines = [
-        f"**Total: {format_amount(head['total'], cur)}** across **{head['n_fines']} fines**"
-        f" ({escape_markdown(head['convention'])}).",
+        f"**Total: {format_amount(head['total'], cur, significant=3)}** across"
+        f" **{head['n_fines']} fines** ({escape_markdown(head['convention'])}).",
     ]
     if head.get("largest"):
         big = head["largest"]
         lines.append(
-            f"Largest fine: **{format_amount(head['max'], cur)}**,"
+            f"Largest fine: **{format_amount(head['max'], cur, significant=3)}**,"
             f" {escape_markdown(big['regulator'])} against {escape_markdown(big['defendant'])}"
             f" ({big['decision_date']})."
         )
+    if head.get("filters"):
+        lines.append(f"Filters: {escape_markdown(head['filters'])}.")
     lines.append(
         f"Counting view: {escape_markdown(head['view'])}; ECB rate snapshot"
         f" {escape_markdown(head['rate_snapshot'])}."

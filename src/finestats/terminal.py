@@ -2,12 +2,15 @@
 
 Every table and every footnote line fits the terminal (``shutil.get_terminal_size``; 80 columns
 when unknown; ``COLUMNS`` overrides): long text columns are cut with an ellipsis (the widest
-first), footnotes are wrapped, and a table whose numbers alone are wider than the terminal is
-shown in blocks of columns. ``--format csv/json/xlsx`` give the full text.
+first; numbers and dates never), footnotes are wrapped (a fine_id is never split at its hyphens),
+and a table whose numbers alone are wider than the terminal is shown in blocks of columns, each
+repeating as many of the leading key columns as leave room. ``--format csv/json/xlsx`` give the
+full text.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 
@@ -26,6 +29,8 @@ from finestats.query import ResultMeta, meta_of
 #: The narrowest a text column is cut to (with its ellipsis).
 MIN_TEXT = 8
 GAP = 2
+#: Text made of figures only (amounts, dates, a period such as 2018-05-25..2025-12-31).
+FIGURES = re.compile(r"[\d\s.,:;/+\-%]+")
 RATE_COLUMNS = ("fx_rate", "implied_rate", "real_factor", "final_share")
 
 
@@ -72,13 +77,19 @@ def _cells(table: pd.DataFrame) -> pd.DataFrame:
     frame.attrs["numeric"] = [
         str(c) for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
     ]
+    frame.attrs["whole"] = [  # never cut: dates, and any text that is all figures (1,000,000)
+        name
+        for name in frame.columns
+        if frame[name].map(lambda v: bool(FIGURES.fullmatch(v or "0"))).all()
+    ]
     return frame
 
 
 def _fitted(cells: pd.DataFrame, limit: int) -> str:
     numeric = set(cells.attrs.get("numeric", []))
+    whole = numeric | set(cells.attrs.get("whole", []))
     widths = {c: max(len(c), int(cells[c].str.len().max() or 0)) for c in cells.columns}
-    text_cols = [c for c in cells.columns if c not in numeric]
+    text_cols = [c for c in cells.columns if c not in whole]
     total = lambda: sum(widths.values()) + GAP * (len(widths) - 1)  # noqa: E731
     while total() > limit:
         wide = [c for c in text_cols if widths[c] > max(MIN_TEXT, len(c))]
@@ -104,12 +115,20 @@ def _render(cells: pd.DataFrame, cols: list[str], widths: dict, numeric: set) ->
 
 
 def _blocks(cells: pd.DataFrame, widths: dict, numeric: set, limit: int) -> str:
-    """Columns in blocks that fit, each repeating the leading text (key) columns."""
+    """Columns in blocks that fit, each repeating the leading text (key) columns: as many of
+    them as leave room for the widest other column."""
     keys = []
     for c in cells.columns:
         if c in numeric:
             break
         keys.append(c)
+    widest = lambda cols: max((widths[c] for c in cols), default=0)  # noqa: E731
+    while (
+        len(keys) > 1
+        and sum(widths[k] + GAP for k in keys) + widest([c for c in cells.columns if c not in keys])
+        > limit
+    ):
+        keys.pop()
     rest = [c for c in cells.columns if c not in keys]
     key_width = sum(widths[k] + GAP for k in keys)
     blocks, current, used = [], [], key_width
@@ -123,10 +142,15 @@ def _blocks(cells: pd.DataFrame, widths: dict, numeric: set, limit: int) -> str:
     return "\n\n".join(_render(cells, [*keys, *b], widths, numeric) for b in blocks)
 
 
-def wrap(text: str, columns: int | None = None) -> str:
-    """``text`` wrapped to the terminal's width, paragraph by paragraph."""
+def wrap(text: str, columns: int | None = None, *, indent: int = 0) -> str:
+    """``text`` wrapped to the terminal's width, line by line, continuation lines indented by
+    ``indent``; words are split only at spaces (a fine_id stays whole), unless longer than a
+    line."""
     limit = columns or width()
-    return "\n".join(textwrap.fill(p, limit) if p else "" for p in text.split("\n"))
+    return "\n".join(
+        textwrap.fill(p, limit, subsequent_indent=" " * indent, break_on_hyphens=False) if p else ""
+        for p in text.split("\n")
+    )
 
 
 def result_note(meta: ResultMeta) -> str:

@@ -1,6 +1,11 @@
 """The history of one matter as a chart: its decisions on a time axis, in one currency, with
 the court events on the fines they concern, drawn in the shared look of
 :mod:`finestats.charts`.
+
+Labels never overlap and never leave the plotting area: once the chart is laid out, each label
+(decisions first, in date order, then court events) takes the nearest free spot to its point,
+above or below it first, then further away or beside it; a label moved away from its point
+is joined to it by a thin grey line.
 """
 
 from __future__ import annotations
@@ -65,11 +70,12 @@ def matter_timeline(
     cmap = colors_for(d["regulator"].astype(str).unique(), colors)
     fig, ax = new_figure(11, 5.8)
     main = d["defendant"].astype(str).mode().iat[0] if len(d) else ""
-    pos = _draw_decisions(ax, d, col, cur, cmap, main)
+    labels: list[tuple[Any, float]] = []
+    pos = _draw_decisions(ax, d, col, cur, cmap, main, labels)
     _draw_supersedes(ax, d, pos)
     handles = _status_handles(d, Line2D)
     if events is not None and len(events):
-        handles += _draw_events(ax, events, d, pos, Line2D)
+        handles += _draw_events(ax, events, d, pos, Line2D, labels)
     present = sorted(d["regulator"].astype(str).unique(), key=str.casefold)
     handles += [Patch(color=cmap[r], label=r) for r in present]
     ax.legend(
@@ -79,10 +85,13 @@ def matter_timeline(
     ax.set_ylim(bottom=0)
     ax.set_xlabel("Decision date")
     finish(fig, ax, title or f"Decisions in the {name or main} matter ({cur})", m, horizontal=False)
+    _place_labels(fig, ax, labels)
     return fig
 
 
-def _draw_decisions(ax: Any, d: pd.DataFrame, col: str, cur: str, cmap: dict, main: str) -> dict:
+def _draw_decisions(
+    ax: Any, d: pd.DataFrame, col: str, cur: str, cmap: dict, main: str, labels: list
+) -> dict:
     pos: dict[str, tuple[Any, float]] = {}
     for i, r in d.iterrows():
         marker, filled, _ = STATUS_STYLE.get(str(r["status"]), ("s", True, str(r["status"])))
@@ -102,7 +111,7 @@ def _draw_decisions(ax: Any, d: pd.DataFrame, col: str, cur: str, cmap: dict, ma
         if str(r["defendant"]) != main:
             who += f" v {r['defendant']}"
         above = i % 2 == 0  # alternate above/below so that neighbours stay legible
-        ax.annotate(
+        label = ax.annotate(
             f"{who}\n{format_amount(y, cur)}",
             (x, y),
             xytext=(0, 9 if above else -10),
@@ -112,6 +121,7 @@ def _draw_decisions(ax: Any, d: pd.DataFrame, col: str, cur: str, cmap: dict, ma
             fontsize=7.5,
             color="#333333",
         )
+        labels.append((label, 9 if above else -10))
         pos[str(r["fine_id"])] = (x, y)
     return pos
 
@@ -144,7 +154,9 @@ def _status_handles(d: pd.DataFrame, line: Any) -> list:
     return handles
 
 
-def _draw_events(ax: Any, events: pd.DataFrame, d: pd.DataFrame, pos: dict, line: Any) -> list:
+def _draw_events(
+    ax: Any, events: pd.DataFrame, d: pd.DataFrame, pos: dict, line: Any, labels: list
+) -> list:
     """Court events as black markers at the height of the fine they concern; set-aside periods as
     grey bands from the set-aside to the reinstatement (or to the right edge)."""
     shown: dict[str, str] = {}
@@ -157,7 +169,7 @@ def _draw_events(ax: Any, events: pd.DataFrame, d: pd.DataFrame, pos: dict, line
         for e in group.itertuples():
             marker, label = EVENT_STYLE.get(e.outcome, ("1", "court step"))
             ax.scatter([e.date], [y], s=90, marker=marker, color="black", zorder=4, linewidths=1.5)
-            ax.annotate(
+            text = ax.annotate(
                 e.outcome.replace("-", " "),
                 (e.date, y),
                 xytext=(0, -14),
@@ -168,6 +180,7 @@ def _draw_events(ax: Any, events: pd.DataFrame, d: pd.DataFrame, pos: dict, line
                 color="#222222",
                 style="italic",
             )
+            labels.append((text, -14))
             shown[marker] = label
             if e.outcome == "set-aside":
                 aside = e.date
@@ -185,3 +198,90 @@ def _draw_events(ax: Any, events: pd.DataFrame, d: pd.DataFrame, pos: dict, line
 
         handles.append(Patch(color="#bbbbbb", alpha=0.5, label="fine set aside (not counting)"))
     return handles
+
+
+#: Points between two labels, and between a label and the edge of the plotting area.
+LABEL_GAP = 2.0
+
+
+def _place_labels(fig: Any, ax: Any, labels: list[tuple[Any, float]]) -> None:
+    """Give each label (in order) the nearest spot to its point where it overlaps no label
+    placed before it and stays inside the axes: its own offset first (``dy`` points above or
+    below), then the other side, then further away and beside the point. Labels take no part
+    in the layout, so the layout computed here is the one the chart is saved with."""
+    for label, _ in labels:
+        label.set_in_layout(False)
+    fig.draw_without_rendering()  # lays the chart out: where the axes and the points are
+    area = ax.get_window_extent()
+    points = fig.dpi / 72
+    placed: list[Any] = []
+    for label, dy in labels:
+        box = label.get_window_extent()
+        step = box.height / points + LABEL_GAP  # one label's height, in points
+        best, fewest = None, None
+        for dx_try, dy_try in _spots(dy, step, box.width / points + LABEL_GAP):
+            spot, ext = _try_spot(label, dx_try, dy_try, area, points)
+            if ext is None:
+                continue
+            clashes = sum(ext.overlaps(other) for other in placed)
+            if fewest is None or clashes < fewest:
+                best, fewest = (spot, ext), clashes
+            if clashes == 0:
+                break
+        if best is None:  # nothing fits inside the axes: keep its own spot
+            best = ((0.0, dy), label.get_window_extent())
+        (dx_new, dy_new), ext = best
+        _move(label, dx_new, dy_new)
+        placed.append(ext.expanded(1 + LABEL_GAP * points / max(ext.width, 1), 1))
+        if (dx_new, dy_new) != (0.0, dy):
+            _leader(ax, label, dx_new, dy_new)
+
+
+def _spots(dy: float, step: float, width: float, rings: int = 12) -> list[tuple[float, float]]:
+    """Offsets to try, nearest first: the label's own, the other side, then ring by ring further
+    above and below, straight or beside the point (half and one label's width aside)."""
+    side = 1 if dy > 0 else -1
+    out = [(0.0, dy), (0.0, -side * abs(dy))]
+    for ring in range(1, rings + 1):
+        for sign in (side, -side):
+            level = sign * (abs(dy) + ring * step)
+            out += [(0.0, level)]
+            out += [(k * width / 2, level) for k in (1, -1, 2, -2)]
+    return out
+
+
+def _move(label: Any, dx: float, dy: float) -> None:
+    label.xyann = (dx, dy)
+    label.set_verticalalignment("bottom" if dy > 0 else "top")
+
+
+def _try_spot(label: Any, dx: float, dy: float, area: Any, points: float) -> tuple:
+    """The label at offset (dx, dy) points, pushed sideways into the axes if it sticks out;
+    ((dx, dy), its box) or (None, None) when it cannot fit inside the axes."""
+    _move(label, dx, dy)
+    ext = label.get_window_extent()
+    shift = max(area.x0 - ext.x0, 0) - max(ext.x1 - area.x1, 0)
+    if shift:
+        dx += shift / points
+        _move(label, dx, dy)
+        ext = label.get_window_extent()
+    inside = (
+        ext.x0 >= area.x0 - 0.5
+        and ext.x1 <= area.x1 + 0.5
+        and ext.y0 >= area.y0 + LABEL_GAP
+        and ext.y1 <= area.y1 - LABEL_GAP
+    )
+    return ((dx, dy), ext) if inside else (None, None)
+
+
+def _leader(ax: Any, label: Any, dx: float, dy: float) -> None:
+    """A thin grey line from a moved label to its point."""
+    leader = ax.annotate(
+        "",
+        label.xy,
+        xytext=(dx, dy),
+        textcoords="offset points",
+        arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.6, "shrinkA": 0, "shrinkB": 4},
+        zorder=1,
+    )
+    leader.set_in_layout(False)

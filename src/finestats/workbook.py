@@ -29,6 +29,11 @@ __all__ = ["export_xlsx", "report_workbook", "workbook_bytes"]
 CREATED = dt.datetime(2000, 1, 1)
 MAX_SHEET_NAME = 31
 RATE_COLUMNS = ("fx_rate", "implied_rate", "real_factor", "final_share")
+#: What the ``about`` sheet says of text cells (a workbook needs no apostrophes, unlike a CSV).
+TEXT_CELLS = (
+    "every text cell is stored as text, never as a formula: a cell starting with = + - @ is "
+    "shown as written"
+)
 
 
 def export_xlsx(
@@ -37,14 +42,22 @@ def export_xlsx(
     """Write ``table`` as a workbook: a ``data`` sheet and an ``about`` sheet (from ``meta``, else
     the table's :class:`~finestats.query.ResultMeta`). Returns the path."""
     target = Path(path)
-    about = sidecar(table, target, table.to_csv(), meta)
+    about = sidecar(table, target, "", meta, neutralise_formulas=False)
     about.pop("sha256", None)
+    about.pop("formulas_neutralised", None)  # nothing is prefixed in a workbook
+    about["text_cells"] = TEXT_CELLS
     data = workbook_bytes([("data", table)], about)
     return atomic_write(target, lambda tmp: tmp.write_bytes(data))
 
 
-def workbook_bytes(sheets: Sequence[tuple[str, pd.DataFrame]], about: Mapping[str, Any]) -> bytes:
-    """The bytes of a workbook with the given data sheets and an ``about`` sheet."""
+def workbook_bytes(
+    sheets: Sequence[tuple[str, pd.DataFrame]],
+    about: Mapping[str, Any],
+    money: Mapping[str, Sequence[str]] | None = None,
+) -> bytes:
+    """The bytes of a workbook with the given data sheets and an ``about`` sheet. Money columns
+    (:func:`finestats.export.money_column`, or those ``money`` names for a sheet) hold the
+    amounts rounded to cents, as the CSV export does, in a thousands format."""
     import xlsxwriter
 
     buf = io.BytesIO()
@@ -68,7 +81,8 @@ def workbook_bytes(sheets: Sequence[tuple[str, pd.DataFrame]], about: Mapping[st
         }
         used: set[str] = set()
         for name, table in sheets:
-            _data_sheet(wb, _sheet_name(name, used), table, formats)
+            extra = set((money or {}).get(name, ()))
+            _data_sheet(wb, _sheet_name(name, used), table, formats, extra)
         _about_sheet(wb, _sheet_name("about", used), about, formats)
     return buf.getvalue()
 
@@ -83,15 +97,22 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
-def _data_sheet(wb: Any, name: str, table: pd.DataFrame, formats: dict[str, Any]) -> None:
-    frame = table.reset_index() if writes_index(table) else table
+def _data_sheet(
+    wb: Any, name: str, table: pd.DataFrame, formats: dict[str, Any], money: set[str]
+) -> None:
+    index = writes_index(table)
+    frame = table.reset_index() if index else table
+    keys = {str(n) for n in table.index.names} if index else set()  # row labels: never money
     ws = wb.add_worksheet(name)
     columns = [str(c) for c in frame.columns]
     for j, col in enumerate(columns):
         ws.write_string(0, j, col, formats["header"])
     for j, col in enumerate(columns):
         s = frame.iloc[:, j]
-        kind, fmt = _kind(col, s, formats, money_column(table, col))
+        cash = col not in keys and (col in money or money_column(table, col))
+        kind, fmt = _kind(col, s, formats, cash)
+        if fmt is formats["money"] and pd.api.types.is_float_dtype(s):
+            s = s.round(2)  # cents, as in the CSV export of the same table
         width = max(len(col), 10)
         for i, value in enumerate(s.tolist(), start=1):
             if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -162,6 +183,16 @@ def read_export(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _money_cells(path: Path) -> list[str]:
+    """The columns of an exported CSV whose sidecar says every cell is money (a pivot, the
+    nominal and real totals), which their names alone do not tell."""
+    try:
+        side = json.loads(meta_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(c) for c in side.get("columns", [])] if side.get("cells") == "money" else []
+
+
 def _undo_neutralise(value: Any) -> Any:
     if (
         isinstance(value, str)
@@ -176,11 +207,12 @@ def _undo_neutralise(value: Any) -> Any:
 def report_workbook(folder: Path, manifest: Mapping[str, Any]) -> Path:
     """``<report>.xlsx`` in a report folder: every CSV table of the report, one sheet each (in
     the order the notebooks wrote them), and the ``about`` sheet from the manifest."""
-    sheets = []
+    sheets, money = [], {}
     for nb in manifest["notebooks"]:
         for name in nb["files"]:
             if name.endswith(".csv"):
                 sheets.append((name.removesuffix(".csv"), read_export(folder / name)))
+                money[name.removesuffix(".csv")] = _money_cells(folder / name)
     counted = folder / "counted_fines.csv"
     if counted.is_file():
         sheets.append(("counted_fines", read_export(counted)))
@@ -205,6 +237,7 @@ def report_workbook(folder: Path, manifest: Mapping[str, Any]) -> Path:
     about["data_file"] = Path(str(about["data_file"])).name if about.get("data_file") else None
     about["finestats_version"] = (manifest.get("versions") or {}).get("finestats")
     about["sheets"] = [n for n, _ in sheets]
+    about["text_cells"] = TEXT_CELLS
     target = folder / f"{manifest['report']}.xlsx"
-    data = workbook_bytes(sheets, about)
+    data = workbook_bytes(sheets, about, money)
     return atomic_write(target, lambda tmp: tmp.write_bytes(data))
