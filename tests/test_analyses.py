@@ -28,6 +28,7 @@ from finestats.analyses import (
     matter_decisions,
     matter_events,
     nominal_and_real,
+    notices_and_finals,
     own_currency,
     rate_conventions,
     rate_conventions_wide,
@@ -804,3 +805,17 @@ def test_rate_conventions_of_a_query_counting_more_than_the_default(edited_csv, 
     assert t["total_eur_at_2024_12_31"].isna().tolist() == [True, False, False, False]
     assert t["total_eur_year_average"].tolist()[0] == pytest.approx(1e5)
     assert t["not_converted"].tolist() == ["ico-2019-alpha-noi", "", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"complete_only": True}, "complete_only"),
+        ({"view": "effective", "as_of": "2024-01-01"}, "view='effective', as_of"),
+        ({"real": 2024}, "real"),
+    ],
+)
+def test_notices_refuse_settings_that_cannot_apply(settings, named) -> None:
+    """A notice of intent is listed as decided: a setting about fines is refused, not ignored."""
+    with pytest.raises(UsageError, match=rf"^{re.escape(named)}: not for notices of intent"):
+        notices_and_finals(load(), **settings)

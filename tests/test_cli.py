@@ -4,6 +4,8 @@ user runs them, to prove the entry point itself."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -406,6 +408,9 @@ def test_csv_and_json_are_the_library_tables(command, library, sort) -> None:
     if sort:
         col, _, order = sort.partition(":")
         lib = lib.sort_values(col, ascending=order == "asc", kind="stable")
+    else:  # --top alone gives the largest: notices by their amount, fines as listed (largest)
+        money = "notice_sek" if command == "notices" else "amount_sek"
+        lib = lib.sort_values(money, ascending=False, kind="stable")
     want = lib.head(4).reset_index(drop=True)
     assert run(command, *args, "--format", "csv").stdout == to_csv_text(want)
     got = json.loads(run(command, *args, "--format", "json").stdout)
@@ -534,3 +539,23 @@ def test_wrong_input_to_the_new_options_is_one_line(args: list[str], message: st
     assert_clean_error(proc, message)
     assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("finestats: error: ")
     assert proc.stdout == ""
+
+
+def test_top_without_sort_gives_the_largest() -> None:
+    """--top 3 on a summary by group: the three largest groups (Meta Platforms, ByteDance,
+    Amazon in EUR), not the first three names in key order."""
+    out = run_cli("summary", "--by", "group", "--top", "3", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [r["group"] for r in rows] == ["Meta Platforms", "ByteDance", "Amazon"]
+    totals = [float(r["total_eur"]) for r in rows]
+    assert totals == sorted(totals, reverse=True)
+
+
+def test_json_names_the_records_file_as_the_sidecar_does(tmp_path) -> None:
+    """The same export on another machine says the same: the records file by its name."""
+    meta = json.loads(run_cli("summary", "--format", "json").stdout)["meta"]
+    assert meta["data_file"] == "fines.csv"
+    out = tmp_path / "t.csv"
+    assert run_cli("summary", "--format", "csv", "--out", str(out)).returncode == 0
+    side = json.loads(out.with_name("t.meta.json").read_text(encoding="utf-8"))
+    assert side["data_file"] == meta["data_file"]

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from finestats.formatting import is_money
-from finestats.terminal import FIGURES, plain_table, wrap
+from finestats.terminal import FIGURES, _cut, plain_table, wrap
 from tests.conftest import SHIPPED, rewrite, run_cli
 
 COMMANDS = [
@@ -196,3 +196,19 @@ def test_errors_and_warnings_fit_a_terminal_and_stay_one_line_when_piped(tmp_pat
     assert code == 0 and "warning:" in text and too_wide(text, 60) == []
     code, text = in_a_terminal(80, "summary", "--real", "2024")  # names nine 2026 fines
     assert code == 2 and "price index" in text and too_wide(text, 80) == []
+
+
+def test_blocks_keep_the_key_and_the_text_whole_where_they_fit() -> None:
+    """At 80 columns the fines of the ICO in 2020 are shown in blocks keyed by the whole fine_id
+    (ico-2020-british-airways, not ico-202…), and the defendants are whole in their block."""
+    out = at_width(80, "fines", "--regulator", "ICO", "--years", "2020").stdout
+    blocks = out.split("\n\n")
+    assert all(b.splitlines()[1].startswith("ico-2020-british-airways ") for b in blocks[:-1])
+    assert "British Airways plc" in out and "Cathay Pacific Airways Limited" in out
+    assert "…" not in out.split("\n\nEUR at ECB")[0]
+
+
+def test_text_is_never_cut_inside_a_number() -> None:
+    assert _cut("UK GDPR;DPA 2018", 15) == "UK GDPR;DPA …"
+    assert _cut("Marriott International Inc", 10) == "Marriott …"
+    assert _cut("GDPR;LOPDGDD;LSSI", 15) == "GDPR;LOPDGDD;L…"

@@ -494,15 +494,31 @@ def notices_and_finals(
     any, both converted at their own dates: ``notice_id``, ``regulator``, ``defendant``,
     ``notice_date``, ``notice_<cur>``, ``final_id``, ``final_date``, ``final_<cur>`` and
     ``final_share`` (final / notice). Notices no fine replaced show empty final columns. The
-    query's filters apply to the notices (its view and provisional settings do not)."""
+    query's filters apply to the notices; a setting that cannot apply to a notice (the
+    effective view, as_of, complete_only, real) is refused rather than ignored."""
     q = as_query(query, **settings)
+    unused = [
+        name
+        for name, given in (
+            ("view='effective'", q.view == "effective"),
+            ("as_of", q.as_of is not None),
+            ("complete_only", q.complete_only),
+            ("real", q.real is not None),
+        )
+        if given
+    ]
+    if unused:
+        raise UsageError(
+            f"{', '.join(unused)}: not for notices of intent (each notice is listed as decided, "
+            "beside the fine that replaced it; the declared scope and constant prices are of fines)"
+        )
     c = resolve(data)
     table = load_rates(rates)
     fines = with_year(c.fines, q.year_of)
     conv = convert(fines, q.currency, on=q.on, at=q.at, rates=table)
     cur = q.currency.lower()
     notices = conv[conv["status"].astype(str).eq("provisional").to_numpy()]
-    notices = notices[filter_mask(c, notices, q.replace(complete_only=False))]
+    notices = notices[filter_mask(c, notices, q)]
     finals = conv[conv["supersedes"].notna().to_numpy()].set_index(
         conv["supersedes"].dropna().astype(str).to_numpy()
     )

@@ -150,7 +150,13 @@ def output_options(func: Any) -> Any:
                 help="CSV for spreadsheets: a byte-order mark and every text cell quoted "
                 "(--format xlsx is better still).",
             ),
-            click.option("--top", type=click.IntRange(min=1), default=None, help="Only N rows."),
+            click.option(
+                "--top",
+                type=click.IntRange(min=1),
+                default=None,
+                help="Only N rows: the N largest (by the first total or amount column) unless "
+                "--sort says otherwise.",
+            ),
             click.option(
                 "--sort",
                 default=None,
@@ -482,6 +488,10 @@ def _sorted(table: pd.DataFrame, sort: str | None, top: int | None) -> pd.DataFr
             raise UsageError(f"--sort {sort}: expected COLUMN, COLUMN:asc or COLUMN:desc")
         table = table.sort_values(col, ascending=order == "asc", kind="stable")
     if top is not None:
+        if not sort:  # the largest N: the first money column, largest first
+            money = next((c for c in table.columns if is_money(c) and c != "amount"), None)
+            if money is not None:
+                table = table.sort_values(money, ascending=False, kind="stable")
         table = table.head(top)
     table = table.reset_index(drop=True) if not any(table.index.names) else table
     return attach(table, meta) if meta is not None else table

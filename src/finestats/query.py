@@ -19,6 +19,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -427,7 +428,8 @@ class ResultMeta:
         return dataclasses.replace(self, extra={**self.extra, **extra})
 
     def as_dict(self) -> dict[str, Any]:
-        """The sidecar's description: the query's settings at the top level, then the rest."""
+        """The sidecar's description: the query's settings at the top level, then the rest
+        (the records file by its name: the same export on another machine says the same)."""
         out = self.query.as_dict()
         out.update(
             what=self.what,
@@ -435,7 +437,7 @@ class ResultMeta:
             rate_source=self.rate_source,
             rate_snapshot=self.rate_snapshot,
             rate_sha256=self.rate_sha256,
-            data_file=self.data_path,
+            data_file=PurePath(self.data_path).name if self.data_path else self.data_path,
             data_sha256=self.data_sha256,
             n_records=self.n_records,
             scope=self.scope,

@@ -99,13 +99,14 @@ def _fitted(cells: pd.DataFrame, limit: int) -> str:
         widths[c] -= min(widths[c] - max(MIN_TEXT, len(c)), max(total() - limit, 1))
     if total() <= limit:
         return _render(cells, list(cells.columns), widths, numeric)
-    return _blocks(cells, widths, numeric, limit)
+    full = {c: max(len(c), int(cells[c].str.len().max() or 0)) for c in cells.columns}
+    return _blocks(cells, full, numeric, whole, limit)
 
 
 def _render(cells: pd.DataFrame, cols: list[str], widths: dict, numeric: set) -> str:
     def cell(col: str, value: str) -> str:
         w = widths[col]
-        value = value if len(value) <= w else value[: w - 1] + "…"
+        value = value if len(value) <= w else _cut(value, w)
         return value.rjust(w) if col in numeric else value.ljust(w)
 
     lines = [(" " * GAP).join(cell(c, c) for c in cols).rstrip()]
@@ -114,28 +115,44 @@ def _render(cells: pd.DataFrame, cols: list[str], widths: dict, numeric: set) ->
     return "\n".join(lines)
 
 
-def _blocks(cells: pd.DataFrame, widths: dict, numeric: set, limit: int) -> str:
+def _cut(value: str, width: int) -> str:
+    """``value`` cut to ``width`` with an ellipsis, never inside a number ("DPA 2018" is cut to
+    "DPA …", not "DPA 20…", which would read as a figure)."""
+    kept = value[: width - 1]
+    if value[width - 1 : width].isdigit():
+        kept = re.sub(r"[\d.,]+$", "", kept)
+    return kept + "…"
+
+
+def _blocks(cells: pd.DataFrame, widths: dict, numeric: set, whole: set, limit: int) -> str:
     """Columns in blocks that fit, each repeating the leading text (key) columns: as many of
-    them as leave room for the widest other column."""
+    them as leave room for the widest column that is never cut (a number, a date). A block
+    has room for the other text columns at their full width, cut only past that room."""
+    widths = dict(widths)
     keys = []
     for c in cells.columns:
         if c in numeric:
             break
         keys.append(c)
-    widest = lambda cols: max((widths[c] for c in cols), default=0)  # noqa: E731
+    uncut = lambda cols: max((widths[c] for c in cols if c in whole), default=MIN_TEXT)  # noqa: E731
+    key_width = lambda: sum(widths[k] + GAP for k in keys)  # noqa: E731
     while (
-        len(keys) > 1
-        and sum(widths[k] + GAP for k in keys) + widest([c for c in cells.columns if c not in keys])
-        > limit
+        len(keys) > 1 and key_width() + uncut([c for c in cells.columns if c not in keys]) > limit
     ):
         keys.pop()
+    over = key_width() + uncut([c for c in cells.columns if c not in keys]) - limit
+    if over > 0:  # one key too wide for the widest uncut column beside it: cut the key
+        widths[keys[0]] = max(MIN_TEXT, widths[keys[0]] - over)
     rest = [c for c in cells.columns if c not in keys]
-    key_width = sum(widths[k] + GAP for k in keys)
-    blocks, current, used = [], [], key_width
+    room = max(MIN_TEXT, limit - key_width())
+    for c in rest:
+        if c not in whole:
+            widths[c] = min(widths[c], room)
+    blocks, current, used = [], [], key_width()
     for c in rest:
         if current and used + widths[c] > limit:
             blocks.append(current)
-            current, used = [], key_width
+            current, used = [], key_width()
         current.append(c)
         used += widths[c] + GAP
     blocks.append(current)
