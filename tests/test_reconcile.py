@@ -302,3 +302,33 @@ def test_crosscheck_cli_writes_every_format(tmp_path) -> None:
     assert run_cli(*args, "--format", "xlsx", "--out", str(out)).returncode == 0
     read = pd.read_excel(out, sheet_name="data")
     assert read["figure_id"].tolist() == [r["figure_id"] for r in rows]
+
+
+def test_for_reading_says_each_figure_in_words(tmp_path) -> None:
+    from finestats.reconcile import for_reading
+
+    t = check(
+        tmp_path,
+        TWO,
+        [{"value": "1250000"}, {"measure": "count", "value": "40", "currency": ""}],
+    )
+    shown = for_reading(t.reset_index())
+    assert shown.columns.tolist() == [
+        "figure_id",
+        "area",
+        "published",
+        "finestats",
+        "gap",
+        "explained",
+    ]
+    assert shown.iloc[0][["published", "finestats", "gap"]].tolist() == [
+        "EUR 1.25M",
+        "EUR 1.25M",
+        "+0.0%",
+    ]
+    assert shown.iloc[1][["published", "finestats", "gap"]].tolist() == [
+        "40 fines",
+        "2 fines",
+        "+95.0%",
+    ]
+    assert shown.iloc[1]["explained"] == t.iloc[1]["explained"]  # whole, however long

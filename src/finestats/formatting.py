@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -178,10 +179,27 @@ def shorten_text(value: Any, width: int = CELL_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def readable(table: pd.DataFrame, *, width: int = CELL_WIDTH) -> pd.DataFrame:
+def _cell_text(value: Any, width: int | None) -> str:
+    if pd.isna(value):
+        return ""
+    return " ".join(str(value).split()) if width is None else shorten_text(value, width)
+
+
+def format_figure(value: float, measure: str, currency: str) -> str:
+    """A published or reproduced figure (:func:`finestats.crosscheck`): a number of fines
+    (``2,560 fines``), or an amount to three significant digits (``EUR 7.10bn``)."""
+    if pd.isna(value):
+        return "n/a"
+    if measure == "count":
+        return f"{value:,.0f} fines"
+    return format_amount(value, currency, significant=3)
+
+
+def readable(table: pd.DataFrame, *, width: int | None = CELL_WIDTH) -> pd.DataFrame:
     """A copy for reading on screen: amounts with thousands separators and no decimals, rates
     with 6 significant digits, dates as ``YYYY-MM-DD``, blanks for missing values, long text
-    shortened (CSV exports keep everything), the index kept only when it means something."""
+    shortened to ``width`` (None: whole; CSV exports keep everything), the index kept only when
+    it means something."""
     out = table.copy()
     for col in out.columns:
         name = str(col)
@@ -193,7 +211,7 @@ def readable(table: pd.DataFrame, *, width: int = CELL_WIDTH) -> pd.DataFrame:
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%d").fillna("")
         elif not pd.api.types.is_numeric_dtype(s):
-            out[col] = s.astype(object).map(lambda v: "" if pd.isna(v) else shorten_text(v, width))
+            out[col] = s.astype(object).map(partial(_cell_text, width=width))
     return out
 
 

@@ -26,7 +26,7 @@ from finestats import analyses, paths
 from finestats.collection import Collection, load
 from finestats.counting import select
 from finestats.errors import FinestatsError, NothingToShow, UsageError
-from finestats.formatting import escape_markdown, filters_text, readable
+from finestats.formatting import CELL_WIDTH, escape_markdown, filters_text, readable
 from finestats.parsing import parse_date, parse_text, parse_year
 from finestats.prices import index_years
 from finestats.query import Query, aliases, settings
@@ -403,13 +403,19 @@ def install_error_display() -> bool:
     return True
 
 
-def show_table(table: pd.DataFrame, *, top: int | None = None, caption: str = "") -> Any:
+def show_table(
+    table: pd.DataFrame,
+    *,
+    top: int | None = None,
+    caption: str = "",
+    width: int | None = CELL_WIDTH,
+) -> Any:
     """A table for reading in a notebook: :func:`finestats.formatting.readable`, no index column,
     and for long tables either the first ``top`` rows with a "top N of M" line or the whole table
-    in a scrollable box."""
+    in a scrollable box. ``width``: the longest text shown in a cell (None: the whole text)."""
     from IPython.display import HTML  # present wherever a notebook runs
 
-    shown = readable(table)
+    shown = readable(table, width=width)
     index = not isinstance(table.index, pd.RangeIndex) and table.index.name is not None
     note = ""
     if top is not None and len(shown) > top:

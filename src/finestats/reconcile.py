@@ -26,6 +26,7 @@ A figure finestats cannot reproduce (no cut-off stated, an area it has no record
 from __future__ import annotations
 
 import re
+from functools import partial
 from itertools import combinations
 from typing import Any
 
@@ -37,7 +38,7 @@ from finestats.collection import Collection, Data, resolve
 from finestats.conversion import convert
 from finestats.counting import counted, filter_mask, law_mask
 from finestats.figures import FIGURES_NAME, load_figures
-from finestats.formatting import format_amount
+from finestats.formatting import format_amount, format_figure
 from finestats.query import Query, as_query, attach
 from finestats.rates import RatesArg, RateTable, load_rates
 from finestats.totals import result_meta
@@ -355,3 +356,20 @@ def _explain(gap, base, terms, used, rest, tolerance, measure, cur, gdpr_only) -
             "threshold, which it holds only as a sample"
         )
     return text
+
+
+def for_reading(table: pd.DataFrame) -> pd.DataFrame:
+    """A crosscheck for reading (a notebook, a page): each figure in words (``EUR 7.10bn``,
+    ``2,560 fines``), the gap in per cent to one decimal, the explanation whole."""
+    rows = list(table.itertuples(index=False))
+    show = [partial(format_figure, measure=r.measure, currency=r.currency or "") for r in rows]
+    return pd.DataFrame(
+        {
+            "figure_id": [r.figure_id for r in rows],
+            "area": [r.area for r in rows],
+            "published": [f(r.published) for f, r in zip(show, rows, strict=True)],
+            "finestats": [f(r.finestats) for f, r in zip(show, rows, strict=True)],
+            "gap": ["" if pd.isna(r.gap_pct) else f"{r.gap_pct:+.1f}%" for r in rows],
+            "explained": [r.explained for r in rows],
+        }
+    )

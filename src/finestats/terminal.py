@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 import shutil
 import textwrap
+from functools import partial
 
 import pandas as pd
 
 from finestats.formatting import (
     convention,
     filters_text,
-    format_amount,
+    format_figure,
     is_money,
     real_text,
     view_text,
@@ -193,14 +194,7 @@ def figures_text(table: pd.DataFrame, columns: int | None = None) -> str:
         return "(no published figure matches this selection)\n"
     blocks = []
     for row in table.itertuples(index=False):
-        count = row.measure == "count"
-        cur = row.currency or ""
-
-        def show(v: float, count: bool = count, cur: str = cur) -> str:
-            if pd.isna(v):
-                return "n/a"
-            return f"{v:,.0f} fines" if count else format_amount(v, cur, significant=3)
-
+        show = partial(format_figure, measure=row.measure, currency=row.currency or "")
         cutoff = "no cut-off" if pd.isna(row.cutoff_date) else f"cut-off {row.cutoff_date:%Y-%m-%d}"
         head = f"{row.figure_id}: {row.publisher}, {row.edition}; {row.area}, {cutoff}"
         gap = "" if pd.isna(row.gap_pct) else f", gap {row.gap_pct:+.1f}%"
