@@ -42,6 +42,23 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+def test_published_figures_page_writes_the_library_crosscheck(report: Path) -> None:
+    """Notebook 06 writes what finestats.crosscheck computes, figure for figure; its page shows
+    each figure in words and the explanations whole."""
+    from finestats.workbook import read_export
+
+    written = read_export(report / "published_figures_crosscheck.csv")
+    want = finestats.crosscheck(finestats.load())
+    assert written["figure_id"].tolist() == want["figure_id"].tolist()
+    pd.testing.assert_series_equal(
+        written["finestats"].astype("float64"), want["finestats"], check_names=False
+    )
+    assert written["explained"].tolist() == want["explained"].tolist()
+    page = (report / "06-published-figures.html").read_text(encoding="utf-8")
+    ie = want.set_index("figure_id").loc["dla-piper-2026-01-ie-total-eur"]
+    assert "EUR 4.04bn" in page and ie["explained"] in page
+
+
 def test_report_folder_contents(report: Path) -> None:
     today = dt.date.today()
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}-EUR", report.name)
