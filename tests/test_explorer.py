@@ -355,3 +355,21 @@ def test_it_displays_as_a_widget(ex: Explorer) -> None:
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
     assert repr(ex).startswith("<finestats Explorer: by regulator, year; ")
     assert finestats.explore is explore
+
+
+def test_court_events_are_shown_whole_one_to_a_line(data) -> None:
+    """The ICO's Clearview AI fine: its four court events, each on its own line, none cut, each
+    escaped."""
+    from finestats.analyses import fines_behind
+
+    fines = fines_behind(data, Query(regulators=("ICO",), years=(2022, 2022)))
+    page = fines_html(fines[fines["fine_id"] == "ico-2022-clearview-ai"])
+    cell = re.search(r"<td class=\"events\"><div>(.*?)</div></td>", page).group(1)
+    lines = cell.split("<br>")
+    assert [line[:21] for line in lines] == [
+        "2023-10-17 set-aside ",
+        "2023-11-17 appeal-lod",
+        "2025-10-06 reinstated",
+        "2025-10-06 remitted (",
+    ]
+    assert lines[-1] == "2025-10-06 remitted (Upper Tribunal (Administrative Appeals Chamber))"

@@ -116,8 +116,10 @@ STYLE = """<style>
   padding: 2px 8px; text-align: left; vertical-align: top; white-space: nowrap;
   border-bottom: 1px solid #e4e4e4}
 .finestats-explorer table.finestats-table td.num {text-align: right}
-.finestats-explorer table.finestats-table td.wrap {white-space: normal; min-width: 10em;
+.finestats-explorer table.finestats-table td.wrap {white-space: normal; min-width: 12em;
   max-width: 32em}
+.finestats-explorer table.finestats-table td.events {white-space: normal}
+.finestats-explorer table.finestats-table td.events div {width: 46em}
 .finestats-explorer table.finestats-table th {position: sticky; top: 0; background: #f4f4f4}
 </style>"""
 #: What a control shows for "not set" (a Dropdown shows the value None as no choice at all).
@@ -560,7 +562,7 @@ def table_html(table: pd.DataFrame, *, height: str = "28em") -> str:
         strict=True,
     ):
         tds = (
-            f"<td{kind}>{source_link(raw) if name == 'source_url' else html.escape(str(v))}</td>"
+            f"<td{kind}>{_cell_html(name, v, raw)}</td>"
             for name, kind, v, raw in zip(shown.columns, kinds, cells, original, strict=True)
         )
         body.append(f"<tr>{''.join(tds)}</tr>")
@@ -570,8 +572,20 @@ def table_html(table: pd.DataFrame, *, height: str = "28em") -> str:
     )
 
 
+def _cell_html(name: Any, shown: Any, raw: Any) -> str:
+    """One cell, escaped: a source as a link, court events one to a line."""
+    if name == "source_url":
+        return source_link(raw)
+    if name == "court_events":  # whole, however long: they say why a number is what it is
+        text = "" if not isinstance(raw, str) else raw
+        return "<div>" + "<br>".join(html.escape(part) for part in text.split("; ")) + "</div>"
+    return html.escape(str(shown))
+
+
 def _cell_class(name: Any, values: pd.Series) -> str:
     """How a column's cells are laid out: long text wraps, numbers align right."""
+    if name == "court_events":
+        return ' class="events"'
     if name in WRAPPED:
         return ' class="wrap"'
     return ' class="num"' if pd.api.types.is_numeric_dtype(values) else ""
