@@ -3,15 +3,42 @@ named for what they guard."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from finestats.errors import FinestatsError, Problem
+from finestats.errors import FinestatsError, Problem, RatesError
+from finestats.rates import read_ecb_bytes
 from finestats.records import load_fines
 
-from .conftest import records_csv
+from .conftest import records_csv, run_cli
+
+
+def _zip(members: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        for name, data in members:
+            zf.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data, compress_type=method)
+    return buf.getvalue()
+
+
+def _patch_central(data: bytes, offset: int, value: int, size: int = 4) -> bytes:
+    """Change a field of the (first) central directory entry: 8 flags, 10 method, 16 CRC,
+    20 compressed size, 24 declared size."""
+    out = bytearray(data)
+    i = out.find(b"PK\x01\x02")
+    if i >= 0:
+        out[i + offset : i + offset + size] = value.to_bytes(size, "little")
+    return bytes(out)
+
+
+def _encrypted(csv_: bytes) -> bytes:
+    """A zip whose member says it is encrypted."""
+    return _patch_central(_zip([("e.csv", csv_)]), 8, 1, 2)
+
 
 # -- found by fuzzing: each input that broke, kept as it was found ---------------------------
 
@@ -39,3 +66,80 @@ def test_a_control_character_in_a_header_name_stays_on_one_line(tmp_path: Path) 
     err = _fails(lambda: load_fines(path))
     assert len(str(err).splitlines()) == 3  # "2 problems in fines.csv:" and one line each
     assert "column '\\x80\\x0bfine_id'" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (  # AttributeError: 'DataFrame' object has no attribute 'dtype'
+            b"Date,USD,USD,\n2020-01-02,1.1,1.2,\n",
+            "x.csv:1: column 'USD' value 'USD': expected each currency once in the header",
+        ),
+        (  # OutOfBoundsDatetime
+            b"Date,USD,\n9999-12-31,1.1,\n",
+            "x.csv:2: column 'Date' value '9999-12-31': expected a date between 1900 and 2199",
+        ),
+        (
+            b"Date,USD,\n2262-04-12,1.1,\n",
+            "x.csv:2: column 'Date' value '2262-04-12': expected a date between 1900 and 2199",
+        ),
+        (
+            b"Date,USD,\n0001-01-01,1.1,\n",
+            "x.csv:2: column 'Date' value '0001-01-01': expected a date between 1900 and 2199",
+        ),
+        (  # ParserError: EOF inside string
+            b'Date,USD,\n2020-01-02,"1.1,\n',
+            "x.csv:2: column '' value '2020-01-02,\"1.1,': expected no quotes (the ECB writes "
+            "none)",
+        ),
+        (  # ValueError: Length mismatch (the parser split the header at the CR)
+            b"Date\r,USD\n2000-01-01,N/A\n",
+            "x.csv:1: column '' value 'Date\\r,USD': expected a line ending in a newline (a "
+            "carriage return inside)",
+        ),
+        (  # the message held a raw CR
+            b"Date,U\rSD\n2000-01-01,N/A\n",
+            "x.csv:1: column '' value 'Date,U\\rSD': expected a line ending in a newline (a "
+            "carriage return inside)",
+        ),
+        (  # read as 100.0 and 1.1; the ECB writes no exponent or sign
+            b"Date,USD,\n2020-01-02,1e2,\n",
+            "x.csv:2: column 'USD' value '1e2': expected a finite positive rate, or N/A",
+        ),
+        (
+            b"Date,USD,\n2020-01-02,+1.1,\n",
+            "x.csv:2: column 'USD' value '+1.1': expected a finite positive rate, or N/A",
+        ),
+        (  # shown as 'inf', not as written
+            b"Date,USD,\n2020-01-02,1e309,\n",
+            "x.csv:2: column 'USD' value '1e309': expected a finite positive rate, or N/A",
+        ),
+        (  # silently dropped
+            b"Date,USD,\n2020-01-02,1.1,5\n",
+            "x.csv:2: column '' value '5': expected nothing after the last currency (the "
+            "header names none there)",
+        ),
+        (  # "expected a final newline", showing the zip's bytes
+            _zip([]),
+            "x.csv: zip holds 0 files; expected one ECB CSV",
+        ),
+    ],
+)
+def test_ecb_files_fuzzing_broke(data: bytes, message: str) -> None:
+    err = _fails(lambda: read_ecb_bytes(data, "x.csv", "test"))
+    assert isinstance(err, RatesError) and str(err) == message
+
+
+def test_an_encrypted_zip_member_is_refused() -> None:
+    """RuntimeError: File ... is encrypted, password required for extraction."""
+    err = _fails(lambda: read_ecb_bytes(_encrypted(b"Date,USD,\n2020-01-02,1.1,\n"), "x.zip", ""))
+    assert str(err).startswith("x.zip: its CSV is encrypted; expected an ECB eurofxref-hist")
+
+
+def test_cli_an_encrypted_rates_zip_exits_2_in_one_line(tmp_path: Path) -> None:
+    rates = tmp_path / "hist.zip"
+    rates.write_bytes(_encrypted(b"Date,USD,\n2021-02-11,1.1,\n"))
+    proc = run_cli("summary", "--rates", str(rates))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"finestats: error: {rates}: its CSV is encrypted")
+    assert len(proc.stderr.splitlines()) == 1
