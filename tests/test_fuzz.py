@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from finestats import schema
 from finestats.errors import FinestatsError, Problem, RatesError
+from finestats.events import load_events
+from finestats.prices import load_prices
 from finestats.rates import read_ecb_bytes
 from finestats.records import load_fines
 
@@ -66,6 +69,42 @@ def test_a_control_character_in_a_header_name_stays_on_one_line(tmp_path: Path) 
     err = _fails(lambda: load_fines(path))
     assert len(str(err).splitlines()) == 3  # "2 problems in fines.csv:" and one line each
     assert "column '\\x80\\x0bfine_id'" in str(err)
+
+
+EVENT = "imy-2021-r0,2022-03-01,Förvaltningsrätten i Stockholm,upheld,https://example.org/j,"
+
+
+def test_a_first_record_with_an_extra_field_is_named_not_shifted(tmp_path: Path) -> None:
+    """pandas reads the extra fields of a first record as row labels and shifts every column:
+    the events loader crashed (InvalidIndexError), the fines loader blamed the wrong columns."""
+    fines = load_fines(records_csv(tmp_path, {}))
+    events = tmp_path / "events.csv"
+    events.write_text(f"{','.join(schema.names(schema.EVENTS))}\n,{EVENT},\n,{EVENT}\n")
+    err = _fails(lambda: load_events(events, fines))
+    expected = "expected 7 fields like the header (quote commas)"
+    assert str(err) == f"{events}:2: '8 fields': {expected}"
+    path = records_csv(tmp_path, {}, name="extra.csv")
+    header, record = path.read_text().splitlines()
+    path.write_text(f"{header}\n{record},extra,more\n")
+    err = _fails(lambda: load_fines(path))
+    expected = "expected 21 fields like the header (quote commas)"
+    assert str(err) == f"{path}:2: '23 fields': {expected}"
+
+
+def test_line_numbers_count_a_carriage_return_as_editors_do(tmp_path: Path) -> None:
+    """A quoted lone CR counted as no line break, an unquoted one as a break: the lines named
+    after it disagreed with the file. Both are line breaks now, as in editors and the parser."""
+    row = "{area},EUR,HICP,{year},{value},2015=100,https://example.org/hicp,\n"
+    path = tmp_path / "price_indices.csv"
+    path.write_text(
+        ",".join(schema.names(schema.PRICES))
+        + "\n"
+        + row.format(area='"E\rA"', year=2021, value=1)
+        + row.format(area="EA", year=2022, value="x"),
+        encoding="utf-8",
+    )
+    err = _fails(lambda: load_prices(path))
+    assert f"{path}:4: column 'value' value 'x'" in str(err)
 
 
 @pytest.mark.parametrize(
