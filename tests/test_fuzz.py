@@ -107,6 +107,17 @@ def test_line_numbers_count_a_carriage_return_as_editors_do(tmp_path: Path) -> N
     assert f"{path}:4: column 'value' value 'x'" in str(err)
 
 
+@pytest.mark.parametrize("year", ["2021.5", "2021.0", "+2021", "2.021e3", "0x7e5", "0999"])
+def test_a_price_index_year_is_a_year_as_written(tmp_path: Path, year: str) -> None:
+    """The year column had no shape: 2021.5, +2021 and 2.021e3 were read as 2021, and 0x7e5
+    was reported as 'a finite number (this one overflows)'."""
+    row = {**schema.example_row(schema.PRICES), "year": year}
+    path = tmp_path / "price_indices.csv"
+    path.write_text(",".join(row) + "\n" + ",".join(row.values()) + "\n")
+    err = _fails(lambda: load_prices(path))
+    assert str(err) == f"{path}:2: column 'year' value '{year}': expected a year such as 2021"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
