@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from finestats import schema
+from finestats import curation, schema
 from finestats.errors import FinestatsError, Problem, RatesError
 from finestats.events import load_events
 from finestats.prices import load_prices
@@ -69,6 +69,14 @@ def test_a_control_character_in_a_header_name_stays_on_one_line(tmp_path: Path) 
     err = _fails(lambda: load_fines(path))
     assert len(str(err).splitlines()) == 3  # "2 problems in fines.csv:" and one line each
     assert "column '\\x80\\x0bfine_id'" in str(err)
+
+
+def test_a_blank_reason_for_a_blocked_host_is_refused(tmp_path: Path) -> None:
+    """A reason of a tab passed the required check (the other files strip before it)."""
+    (tmp_path / "blocked_hosts.csv").write_text("host,reason\nexample0.com,\t\n")
+    err = _fails(lambda: curation.blocked_hosts(tmp_path / "fines.csv"))
+    expected = "expected a value (this column is required)"
+    assert str(err) == f"{tmp_path / 'blocked_hosts.csv'}:2: column 'reason' value '\t': {expected}"
 
 
 EVENT = "imy-2021-r0,2022-03-01,Förvaltningsrätten i Stockholm,upheld,https://example.org/j,"
