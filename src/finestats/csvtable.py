@@ -83,15 +83,19 @@ def _check_readable(path: Path, name: str, what: str) -> None:
 
 
 def _facts(path: Path) -> tuple[str, int, bool]:
-    """SHA-256, number of newlines and whether the file ends with one, in one chunked pass."""
+    """SHA-256, number of line breaks and whether the file ends with one, in one chunked pass.
+    A line break is what the parser ends a row with, and editors a line: ``\\r\\n``, ``\\n``
+    or a lone ``\\r``."""
     h = hashlib.sha256()
     count, last = 0, b""
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 22), b""):
             h.update(block)
-            count += block.count(b"\n")
+            count += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if last.endswith(b"\r") and block.startswith(b"\n"):  # a CRLF across two blocks
+                count -= 1
             last = block
-    return h.hexdigest(), count, last.endswith(b"\n")
+    return h.hexdigest(), count, last.endswith((b"\n", b"\r"))
 
 
 def _not_utf8(data: bytes, name: str) -> FineDataError:
@@ -132,6 +136,8 @@ def _parse(
         ) from None
     except (pd.errors.ParserError, ValueError) as exc:  # ValueError: e.g. a NUL byte mid-field
         raise _parser_problem(str(exc), path.read_bytes(), name, len(columns)) from None
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took extra fields as an index
+        raise _extra_fields(frame, path.read_bytes(), name)
     frame.columns = [str(c).strip() for c in frame.columns]
     for col in categorical:  # a header name with spaces around it was not matched above
         if col in frame.columns and not isinstance(frame[col].dtype, pd.CategoricalDtype):
@@ -153,11 +159,20 @@ def _parser_problem(message: str, data: bytes, name: str, n_fields: int) -> Fine
     return FineDataError([Problem(name, 0, "", message, "a well-formed CSV file")])
 
 
+def _extra_fields(frame: pd.DataFrame, data: bytes, name: str) -> FineDataError:
+    """The first record has more fields than the header (pandas then reads the first ones as
+    row labels and shifts every column): the problem at that record's line."""
+    line = _line_of_row(data.decode("utf-8", "replace"), 1)
+    n = len(frame.columns)
+    saw, expected = f"{n + frame.index.nlevels} fields", f"{n} fields like the header"
+    return FineDataError([Problem(name, line, "", saw, f"{expected} (quote commas)")])
+
+
 def _line_of_row(text: str, row: int) -> int:
     """pandas counts rows from 0 at the header, not counting newlines inside quotes: find the
     physical line where record ``row`` starts by scanning quotes (only on this error path)."""
     line, in_quotes, seen = 1, False, 0
-    for ch in text:
+    for ch in _BREAK.sub("\n", text):
         if ch == '"':
             in_quotes = not in_quotes
         elif ch == "\n":
@@ -187,9 +202,13 @@ def _check_header(name: str, cols: list[str], required: Sequence[str], optional:
         raise FineDataError(problems)
 
 
+#: One line break (see :func:`_facts`).
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def _physical_lines(frame: pd.DataFrame, total: int) -> np.ndarray:
     """The physical line each record starts on (the header is line 1). When the file has one
-    line per record that is just a count; otherwise the newlines inside each record's fields
+    line per record that is just a count; otherwise the line breaks inside each record's fields
     are counted, in the columns that have any."""
     n = len(frame)
     if total == n + 1:
@@ -201,8 +220,9 @@ def _physical_lines(frame: pd.DataFrame, total: int) -> np.ndarray:
             if isinstance(frame[col].dtype, pd.CategoricalDtype)
             else frame[col]
         )
-        if "\n" in "".join(s.unique().tolist()):
-            extra += s.str.count("\n").to_numpy(dtype=np.int64)
+        joined = "".join(s.unique().tolist())
+        if "\n" in joined or "\r" in joined:
+            extra += s.str.count(_BREAK.pattern).to_numpy(dtype=np.int64)
     return 2 + np.concatenate([[0], np.cumsum(extra + 1)[:-1]]) if n else extra
 
 

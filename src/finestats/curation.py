@@ -23,7 +23,7 @@ from finestats import paths
 from finestats.collection import load
 from finestats.conversion import convert
 from finestats.coverage import against_fines
-from finestats.csvtable import Cells, Checks, read_cells
+from finestats.csvtable import Cells, Checks, read_cells, stripped_cells
 from finestats.errors import FineDataError, FineDataWarning, Notice, Problem, RatesError
 from finestats.figures import FIGURES_NAME, load_figures
 from finestats.records import read_records, source_of
@@ -104,15 +104,17 @@ def blocked_hosts(fines: Path | None = None) -> dict[str, str]:
         return {}
     cells = read_cells(path, BLOCKED_COLUMNS)  # an existing file (checked above)
     checks = Checks(cells, {c: i for i, c in enumerate(BLOCKED_COLUMNS)})
-    checks.required(BLOCKED_COLUMNS)
-    hosts = cells.frame["host"].str.strip().str.lower()
+    frame = stripped_cells(cells)
+    for col in BLOCKED_COLUMNS:  # a value that is only spaces or tabs is none
+        checks.flag(frame[col] == "", col, "a value (this column is required)")
+    hosts = frame["host"].str.lower()
     checks.flag(
         ~hosts.str.fullmatch(r"[a-z0-9.-]+\.[a-z0-9-]+"),
         "host",
         "a host name such as example.com",
     )
     checks.raise_if_any()
-    return dict(zip(hosts, cells.frame["reason"].str.strip(), strict=True))
+    return dict(zip(hosts, frame["reason"], strict=True))
 
 
 def _host_blocked(url: str, blocked: dict[str, str]) -> str | None:

@@ -24,6 +24,7 @@ import pandas as pd
 from finestats import paths
 from finestats.errors import FinestatsError, RatesError, shorten
 from finestats.fileio import atomic_write
+from finestats.parsing import DATE_RE, FIRST_YEAR, LAST_YEAR, strict_dates
 
 ECB_HIST_URL = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip"
 CODE_RE = re.compile(r"^[A-Z]{3}$")
@@ -51,7 +52,7 @@ class History:
 def parse_history(data: bytes, name: str) -> History:
     """Parse the bytes of an ECB CSV or zip; ``name`` is used in messages."""
     sha = hashlib.sha256(data).hexdigest()
-    if data[:4] == b"PK\x03\x04":
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip (the second: one of no files)
         data = _unzip(data, name)
     try:
         text = data.decode().removeprefix("\ufeff")  # UTF-8
@@ -162,6 +163,8 @@ def _unzip(data: bytes, name: str) -> bytes:
             if len(members) != 1:
                 raise RatesError(f"{name}: zip holds {len(members)} files; expected one ECB CSV")
             member = members[0]
+            if member.flag_bits & 0x1:
+                raise RatesError(f"{name}: its CSV is encrypted; expected {ECB_FORMAT}")
             too_big = RatesError(
                 f"{name}: its CSV is larger than {MAX_CSV_BYTES // 2**20} MiB; "
                 "not an ECB history file"
@@ -180,19 +183,22 @@ def _unzip(data: bytes, name: str) -> bytes:
 def _fail(name: str, line: int, column: str, value: object, expected: str, more: int = 0) -> None:
     extra = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
     raise RatesError(
-        f"{name}:{line}: column '{column}' value '{shorten(value)}': expected {expected}{extra}"
+        f"{name}:{line}: column '{shorten(column)}' value '{shorten(value)}': "
+        f"expected {expected}{extra}"
     )
 
 
 def _parse_ecb_text(text: str, name: str) -> pd.DataFrame:
-    """Check the file's shape (final newline, one header, the same number of fields on every
-    row), parse it with pandas' C parser, then check every value; the first problem found is
-    raised with its line and column."""
+    """Check the file's shape (final newline, one header naming each currency once, rows ending
+    in a newline, no quotes, the same number of fields on every row), parse it with pandas' C
+    parser, then check every date and value; the first problem found is raised with its line
+    and column."""
     if not text.strip():
         raise RatesError(f"{name}: empty file; expected {ECB_FORMAT}")
     lines = text.split("\n")
     if lines[-1] != "":
         _fail(name, len(lines), "", lines[-1], "a final newline (the file ends inside a row)")
+    _check_lines(text, lines, name)
     header = [h.strip() for h in lines[0].split(",")]  # strip() also drops a "\r"
     if header[0] != "Date" or len(header) < 2:
         _fail(name, 1, "Date", header[0], f"the header of {ECB_FORMAT}")
@@ -201,6 +207,9 @@ def _parse_ecb_text(text: str, name: str) -> pd.DataFrame:
     bad = [c for c in codes if not CODE_RE.match(c)]
     if bad:
         _fail(name, 1, bad[0], bad[0], "an ISO 4217 code such as USD in the header")
+    twice = [c for c in codes if codes.count(c) > 1]
+    if twice:
+        _fail(name, 1, twice[0], twice[0], "each currency once in the header")
     body = lines[1:-1]
     if not body:
         raise RatesError(f"{name}: no rows after the header; expected {ECB_FORMAT}")
@@ -217,20 +226,70 @@ def _parse_ecb_text(text: str, name: str) -> pd.DataFrame:
         skipinitialspace=True,
         dtype={"Date": str},
     )
+    if trailing:
+        _check_empty(raw.iloc[:, -1], name)
     raw = raw.iloc[:, : len(codes) + 1]
     raw.columns = ["Date", *codes]
-    dates = pd.to_datetime(raw["Date"].str.strip(), format="%Y-%m-%d", errors="coerce")
-    bad_date = np.flatnonzero(dates.isna().to_numpy())
+    days, bad_day = strict_dates(raw["Date"].fillna("").str.strip())
+    bad_date = np.flatnonzero(bad_day | np.isnat(days))
     if len(bad_date):
         i = int(bad_date[0])
-        _fail(name, i + 2, "Date", raw["Date"].iat[i], "a date YYYY-MM-DD", len(bad_date) - 1)
+        shown = body[i].split(",")[0]
+        _fail(name, i + 2, "Date", shown, _date_expected(shown), len(bad_date) - 1)
     values = raw.drop(columns="Date")
-    _check_values(values, name)
-    frame = values.astype("float64").set_axis(pd.DatetimeIndex(dates, name="date"))
+    _check_values(values, body, name)
+    dates = pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date")
+    frame = values.astype("float64").set_axis(dates)
     dup = np.flatnonzero(frame.index.duplicated())
     if len(dup):
         _fail(name, int(dup[0]) + 2, "Date", raw["Date"].iat[int(dup[0])], "each date once")
     return frame
+
+
+def _date_expected(value: str) -> str:
+    """What a bad date should be: a date, or one of the years dates may have."""
+    text = value.strip()
+    if DATE_RE.match(text) and not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+        return f"a date between {FIRST_YEAR} and {LAST_YEAR}"
+    return "a date YYYY-MM-DD"
+
+
+def _check_lines(text: str, lines: list[str], name: str) -> None:
+    """No quotes (the ECB writes none) and no carriage return but before a newline: each line
+    is one row, as the C parser reads it. (Two scans of the text; the lines only on failure.)"""
+    if '"' not in text and text.count("\r") == text.count("\r\n"):
+        return
+    for i, line in enumerate(lines):
+        if "\r" in line[:-1]:
+            _fail(name, i + 1, "", line, "a line ending in a newline (a carriage return inside)")
+        if '"' in line:
+            _fail(name, i + 1, "", line, "no quotes (the ECB writes none)")
+
+
+def _check_empty(last: pd.Series, name: str) -> None:
+    """The field after the last currency of a header ending in a comma is empty."""
+    filled = np.flatnonzero(last.notna().to_numpy(bool))
+    if len(filled):
+        i = int(filled[0])
+        expected = "nothing after the last currency (the header names none there)"
+        _fail(name, i + 2, "", last.iat[i], expected, len(filled) - 1)
+
+
+#: A sign or an exponent: the C parser reads ``+1.1`` or ``1e2`` as numbers, the ECB writes none.
+_SIGN_OR_EXPONENT = re.compile(r"[eE+]")
+
+
+def _odd_cells(body: list[str], shape: tuple[int, int]) -> np.ndarray:
+    """Mask of the value cells (rows x currencies) holding a sign or an exponent: one search of
+    the text (none in an ECB file), the cells located only where there is one."""
+    odd = np.zeros(shape, dtype=bool)
+    if not _SIGN_OR_EXPONENT.search("\n".join(body)):
+        return odd
+    for i, line in enumerate(body):
+        if _SIGN_OR_EXPONENT.search(line):
+            for j, cell in enumerate(line.split(",")[1 : shape[1] + 1]):
+                odd[i, j] = bool(_SIGN_OR_EXPONENT.search(cell))
+    return odd
 
 
 def _as_float(value: object) -> float:
@@ -242,17 +301,19 @@ def _as_float(value: object) -> float:
     return float(text)
 
 
-def _check_values(values: pd.DataFrame, name: str) -> None:
-    """Every cell is N/A (or empty) or a finite positive number; else fail at the first bad one."""
-    bad = np.zeros(values.shape, dtype=bool)
+def _check_values(values: pd.DataFrame, body: list[str], name: str) -> None:
+    """Every cell is N/A (or empty) or a finite positive number written as the ECB writes
+    numbers (the C parser reads ``1e2`` or ``+1.1`` as numbers); else fail at the first bad one,
+    showing it as written."""
+    bad = _odd_cells(body, values.shape)
     for j, col in enumerate(values.columns):
         s = values[col]
         if pd.api.types.is_float_dtype(s.dtype):
             v = s.to_numpy()
-            bad[:, j] = ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
+            bad[:, j] |= ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
         else:  # the C parser found text that is not a float (or an int too large for one)
             num = np.array([_as_float(v) for v in s])  # float64
-            bad[:, j] = s.notna().to_numpy() & ~(np.isfinite(num) & (num > 0))
+            bad[:, j] |= s.notna().to_numpy() & ~(np.isfinite(num) & (num > 0))
     if bad.any():
         rows, cols = np.nonzero(bad)
         i, j = int(rows[0]), int(cols[0])
@@ -260,7 +321,7 @@ def _check_values(values: pd.DataFrame, name: str) -> None:
             name,
             i + 2,
             values.columns[j],
-            values.iat[i, j],
+            body[i].split(",")[j + 1].strip(),  # as written, not as parsed
             "a finite positive rate, or N/A",
             int(bad.sum()) - 1,
         )

@@ -8,6 +8,7 @@ a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,24 @@ MAX_SHOWN = 80
 MAX_IDS = 10
 
 
+#: Characters a terminal would not show as themselves: line and paragraph breaks (``\v``,
+#: ``\f``, ``\x1c``..., U+2028), other C0/C1 controls and the bidirectional overrides. A tab
+#: stays a tab.
+_UNSHOWN = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    ch = match.group()
+    return {"\n": "\\n", "\r": "\\r"}.get(ch) or ascii(ch)[1:-1]
+
+
 def shorten(value: object, limit: int = MAX_SHOWN) -> str:
-    """``value`` as one line of at most ``limit`` characters (``...`` and the length when cut)."""
-    text = str(value).replace("\r", "\\r").replace("\n", "\\n")
+    """``value`` as one line of at most ``limit`` characters (``...`` and the length when cut);
+    line breaks and other characters a terminal would not show are escaped (``\\n``,
+    ``\\x00``, ``\\u2028``)."""
+    text = _UNSHOWN.sub(_escaped, str(value))
     if len(text) <= limit:
         return text
     return f"{text[: limit - 1]}… ({len(text)} characters)"
@@ -64,7 +80,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         shown = shorten(self.value)
-        what = f"column '{self.column}' value '{shown}'" if self.column else f"'{shown}'"
+        column = shorten(self.column)
+        what = f"column '{column}' value '{shown}'" if self.column else f"'{shown}'"
         return f"{where}: {what}: {self._verb()}{self.expected}"
 
     def _verb(self) -> str:

@@ -416,7 +416,14 @@ PRICES: tuple[Column, ...] = (
         example="EUR",
     ),
     Column("index", "text", "the index's name and publisher", example="HICP"),
-    Column("year", "year", "calendar year", expected="a year such as 2021", example="2021"),
+    Column(
+        "year",
+        "year",
+        "calendar year",
+        pattern=r"(?:19|20|21)[0-9]{2}",  # 1900-2199, as every date finestats reads
+        expected="a year such as 2021",
+        example="2021",
+    ),
     Column(
         "value",
         "amount",
