@@ -332,3 +332,9 @@ def test_for_reading_says_each_figure_in_words(tmp_path) -> None:
         "+95.0%",
     ]
     assert shown.iloc[1]["explained"] == t.iloc[1]["explained"]  # whole, however long
+
+
+def test_a_value_unit_is_a_power_of_ten(tmp_path) -> None:
+    path = figures_csv(tmp_path, {}, {"value_unit": "7"})
+    with pytest.raises(FineDataError, match=r":3: column 'value_unit' value '7': expected a power"):
+        load_figures(path)

@@ -519,7 +519,7 @@ FIGURES: tuple[Column, ...] = (
         "value_unit",
         "amount",
         "the unit of the last digit published (100000000 for '1.2 billion', 1 when exact)",
-        pattern=r"[0-9]+",
+        pattern=r"10*",
         expected="a power of ten such as 1000000",
         example="100000000",
     ),
