@@ -38,7 +38,6 @@ from finestats.notebook import OWN, notebook_params
 from finestats.query import Query, ResultMeta, attach, meta_of, settings
 from finestats.rates import describe_rates, load_rates
 from finestats.reconcile import crosscheck
-from finestats.report import build_report
 from finestats.snapshots import describe_store, newest_snapshot, remove, update
 from finestats.terminal import figures_text, plain_table, wrap
 from finestats.totals import GROUP_KEYS, NO_VALUE, totals
@@ -650,6 +649,8 @@ def report(
             parsed[name.strip()] = json.loads(value)
         except json.JSONDecodeError:
             parsed[name.strip()] = value
+    from finestats.report import build_report  # the report machinery, for this command only
+
     folder = build_report(
         currency=currency, parameters=parsed, out=out, progress=not quiet, keep=keep
     )
