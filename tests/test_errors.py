@@ -41,9 +41,18 @@ def test_rates_error_keeps_every_id_and_bounds_its_message() -> None:
     ids = tuple(f"f{i:02d}" for i in range(14))
     err = RatesError(unconverted=[Unconverted("no rate", ids)], n_rows=20)
     assert err.fine_ids == list(ids)
-    assert str(err).splitlines() == [
-        "cannot convert 14 of 20 fines:",
-        "no rate: fine_id f00, f01, f02, f03, f04, f05, f06, f07, f08, f09 and 4 more",
+    # one reason: one line (a message the CLI prints whole on one line)
+    assert str(err) == (
+        "cannot convert 14 of 20 fines: "
+        "no rate: fine_id f00, f01, f02, f03, f04, f05, f06, f07, f08, f09 and 4 more"
+    )
+    two = RatesError(
+        unconverted=[Unconverted("no rate", ids[:2]), Unconverted("no date", ids[2:3])], n_rows=20
+    )
+    assert str(two).splitlines() == [  # several reasons: the count, then a line each
+        "cannot convert 3 of 20 fines:",
+        "no rate: fine_id f00, f01",
+        "no date: fine_id f02",
     ]
     assert str(RatesError("the file is broken")) == "the file is broken"
 

@@ -156,12 +156,15 @@ class RatesError(FinestatsError, LookupError):
             return self.detail
         total = len(self.fine_ids)
         n = self.n_rows or total
-        lines = [self.detail or f"cannot convert {total} of {n} fine{'s' if n != 1 else ''}:"]
+        head = self.detail or f"cannot convert {total} of {n} fine{'s' if n != 1 else ''}:"
+        lines = []
         for u in self.unconverted:
             shown = ", ".join(u.fine_ids[:MAX_IDS])
             more = len(u.fine_ids) - MAX_IDS
             lines.append(f"{u.reason}: fine_id {shown}{f' and {more} more' if more > 0 else ''}")
-        return "\n".join(lines)
+        if len(lines) == 1:  # one reason: one line
+            return f"{head} {lines[0]}"
+        return "\n".join([head, *lines])
 
 
 class ReportError(FinestatsError):
