@@ -9,7 +9,7 @@ OUT    ?= reports
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast lint format data report lab strip notebooks mutation bench clean
+.PHONY: help venv test test-deep test-fast lint format data report lab strip notebooks mutation bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,6 +33,9 @@ format: $(STAMP)  ## apply ruff format and safe fixes
 test: lint  ## lint, validate the shipped data strictly, run every test
 	$(BIN)/finestats validate --strict
 	$(BIN)/python -m pytest
+
+test-deep: $(STAMP)  ## the slow sweeps (fuzzing, the oracle) at full size, as a nightly job would
+	FINESTATS_DEEP=1 $(BIN)/python -m pytest -m slow
 
 test-fast: $(STAMP)  ## the inner loop: every test but the notebook and browser ones (-m "not slow")
 	$(BIN)/python -m pytest -m "not slow"

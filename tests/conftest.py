@@ -38,6 +38,16 @@ def examples(n: int) -> int:
     return 5 if settings.get_current_profile_name() == "mutation" else n
 
 
+#: ``make test-deep`` (FINESTATS_DEEP=1) runs the slow sweeps at their full size.
+DEEP = os.environ.get("FINESTATS_DEEP") == "1"
+
+
+def sweep(n: int) -> int:
+    """Examples of a slow sweep: ``n`` under ``make test-deep``, a fifth of it in ``make test``
+    (every sweep still runs, with the same derandomized first examples), 5 under mutation."""
+    return examples(n if DEEP else max(n // 5, 10))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under ``make mutation``, the tests of the mutated module run first (mutmut names it in
     MUTANT_UNDER_TEST), so that a mutant stops at its first failing test sooner; the order is

@@ -12,7 +12,8 @@ positive, dates real...) and agrees with what the file says, and a conversion wi
 history gives ``amount / rate``.
 
 The fast tests run a few dozen derandomized examples each (no example database: the same
-examples in every run and on CI); ``-m slow`` runs a larger sweep of every strategy. The inputs
+examples in every run and on CI); ``-m slow`` runs a larger sweep of every strategy (a fifth
+of its size in ``make test``, all of it in ``make test-deep``). The inputs
 fuzzing broke are kept as plain regression tests at the end, named for what they guard.
 """
 
@@ -44,7 +45,7 @@ from finestats.prices import load_prices
 from finestats.rates import RateTable, read_ecb_bytes
 from finestats.records import load_fines
 
-from .conftest import examples, records_csv, run_cli
+from .conftest import examples, records_csv, run_cli, sweep
 
 FUZZ = settings(
     derandomize=True,
@@ -562,7 +563,7 @@ test_blocked_hosts_never_crash = _data_test("blocked_hosts", FAST // 2)
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(KINDS))
 def test_every_data_file_sweep(tmp_path: Path, name: str) -> None:
-    _data_test(name, SWEEP)(tmp_path)
+    _data_test(name, sweep(SWEEP))(tmp_path)
 
 
 # -- ECB histories -----------------------------------------------------------------------------
@@ -822,7 +823,7 @@ def test_a_hostile_history_reads_or_fails_in_one_line(data: bytes) -> None:
 
 
 @pytest.mark.slow
-@settings(FUZZ, max_examples=examples(5 * SWEEP))
+@settings(FUZZ, max_examples=sweep(5 * SWEEP))
 @given(data=hostile_histories())
 def test_hostile_histories_sweep(data: bytes) -> None:
     check_hostile_history(data)
@@ -931,8 +932,8 @@ test_cli_summary_with_hostile_rates = _cli_summary_test(FAST // 2)
 
 @pytest.mark.slow
 def test_cli_sweep(tmp_path: Path) -> None:
-    _cli_validate_test(SWEEP // 2)(tmp_path)
-    _cli_summary_test(SWEEP // 2)(tmp_path)
+    _cli_validate_test(sweep(SWEEP // 2))(tmp_path)
+    _cli_summary_test(sweep(SWEEP // 2))(tmp_path)
 
 
 # -- found by fuzzing: each input that broke, kept as it was found ---------------------------

@@ -41,7 +41,7 @@ import finestats
 from finestats.snapshots import bundled_snapshot
 
 from . import reference as ref
-from .conftest import RAW, REPO, examples, run_cli
+from .conftest import RAW, REPO, examples, run_cli, sweep
 
 CURRENCIES = ("EUR", "SEK", "GBP", "USD", "NOK", "JPY", "HUF", "PLN")
 PRICED = ("EUR", "SEK", "GBP", "USD")  # currencies with a consumer price index
@@ -789,7 +789,7 @@ def test_cli_summary_csv_matches_the_oracle(env: Env, kw, by, rates) -> None:
 
 
 @pytest.mark.slow
-@settings(FAST, max_examples=examples(400))
+@settings(FAST, max_examples=sweep(400))
 @given(
     kw=query_settings(),
     by=BY,
