@@ -652,3 +652,25 @@ def test_b28_data_that_looks_like_mathtext_is_drawn_as_text(tmp_path) -> None:
     charts.save_figure(fig, tmp_path, "math")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "Clearview $\\frac$ AI" in labels
+
+
+def test_b25_a_store_that_cannot_be_read_is_named_and_the_bundled_rates_are_used(
+    monkeypatch,
+) -> None:
+    """FINESTATS_HOME under an unreadable parent (simulated: root reads everything): totals still
+    come from the bundled snapshot, and the unreadable store is named, not a PermissionError."""
+    store = Path(os.environ["FINESTATS_HOME"]).resolve()
+    real_is_dir = Path.is_dir
+
+    def is_dir(self: Path) -> bool:
+        if store in (self.resolve(), *self.resolve().parents):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_dir(self)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    found, ignored = snapshots.scan_store()
+    assert found == []
+    assert ignored and "the store cannot be read (Permission denied)" in ignored[0].reason
+    with pytest.warns(Warning, match="cannot be read"):
+        table = load_rates()
+    assert table.snapshot_label == "2026-10-30"
