@@ -463,8 +463,9 @@ def compare_pivot(wide: pd.DataFrame, want: ref.Pivot, case: str) -> None:
 CONVERT_KEYS = ("on", "at", "real")
 
 
-def check_convert(env: Env, kw: dict[str, Any], shape: Shape, rates: str) -> None:
-    case = f"convert({kw}, shape={shape}, rates={rates})"
+def both_converted(env: Env, kw: dict[str, Any], shape: Shape, rates: str) -> tuple:
+    """The frame of ``shape`` and its records, the target currency, finestats' convert of it and
+    the oracle's (each a result or the refusal caught)."""
     df, records = shape.build(env)
     if isinstance(df, finestats.Collection):
         df = df.fines
@@ -476,6 +477,12 @@ def check_convert(env: Env, kw: dict[str, Any], shape: Shape, rates: str) -> Non
             DATA, env.rates[rates], records, oracle_settings({"currency": to, **options})
         )
     )
+    return df, records, to, got, want
+
+
+def check_convert(env: Env, kw: dict[str, Any], shape: Shape, rates: str) -> None:
+    case = f"convert({kw}, shape={shape}, rates={rates})"
+    df, records, to, got, want = both_converted(env, kw, shape, rates)
     if same_refusal(got, want, case):
         return
     out = got.value
@@ -526,17 +533,8 @@ def check_convert_export(env: Env, kw: dict[str, Any], shape: Shape, rates: str)
     """A converted frame (of any shape) exported: the frame's own columns, no index, money to
     the cent, rates and factors in full."""
     case = f"export_csv(convert({kw}), shape={shape}, rates={rates})"
-    df, records = shape.build(env)
-    if isinstance(df, finestats.Collection):
-        df = df.fines
-    to, real = kw.get("currency", "EUR"), kw.get("real")
-    options = {k: kw[k] for k in CONVERT_KEYS if k in kw}
-    got = library(lambda: finestats.convert(df, to, rates=env.rates_arg(rates), **options))
-    want = oracle(
-        lambda: ref.convert_rows(
-            DATA, env.rates[rates], records, oracle_settings({"currency": to, **options})
-        )
-    )
+    df, records, to, got, want = both_converted(env, kw, shape, rates)
+    real = kw.get("real")
     if same_refusal(got, want, case):
         return
     rows = read_back(got.value)

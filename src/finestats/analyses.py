@@ -38,15 +38,7 @@ def counted_converted(
     c = resolve(data)
     table = load_rates(rates)
     rows = select(c, q, rates=table)
-    conv = convert(
-        rows,
-        q.currency,
-        on=q.on,
-        at=q.at,
-        rates=table,
-        real=q.real,
-        prices=c.prices if q.real is not None else None,
-    )
+    conv = convert(rows, query=q, rates=table, prices=c.prices_for(q.real))
     return attach(conv, result_meta(c, q, table, "counted fines, converted", len(rows)))
 
 
@@ -66,15 +58,7 @@ def all_converted(
     c = resolve(data)
     table = load_rates(rates)
     fines = with_year(c.fines, q.year_of)
-    out = convert(
-        fines,
-        q.currency,
-        on=q.on,
-        at=q.at,
-        rates=table,
-        real=q.real,
-        prices=c.prices if q.real is not None else None,
-    )
+    out = convert(fines, query=q, rates=table, prices=c.prices_for(q.real))
     what = "all records (no counting rules applied)"
     return attach(out, result_meta(c, q, table, what, len(fines)))
 

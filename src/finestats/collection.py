@@ -92,6 +92,11 @@ class Collection:
     def prices(self) -> pd.DataFrame | None:
         return self._companion("prices")
 
+    def prices_for(self, real: int | None) -> pd.DataFrame | None:
+        """The price indices when a query asks for constant prices (``real``), else None: a
+        nominal result never reads them."""
+        return self.prices if real is not None else None
+
     def replace(self, **changes: Any) -> Collection:
         unknown = set(changes) - set(self._FIELDS)
         if unknown:

@@ -68,15 +68,7 @@ def totals(
     c = resolve(data, events=events, coverage=coverage, prices=prices)
     table_rates = load_rates(rates)
     rows = select(c, q, rates=table_rates)
-    conv = convert(
-        rows,
-        q.currency,
-        on=q.on,
-        at=q.at,
-        rates=table_rates,
-        real=q.real,
-        prices=c.prices if q.real is not None else None,
-    )
+    conv = convert(rows, query=q, rates=table_rates, prices=c.prices_for(q.real))
     cur = q.currency.lower()
     col = f"amount_{cur}"
     groups = _group_frame(conv, keys).groupby(list(keys), sort=False)
