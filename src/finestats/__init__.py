@@ -41,6 +41,7 @@ def __getattr__(name: str) -> Any:
         return explore
     raise AttributeError(f"module 'finestats' has no attribute {name!r}")
 
+
 __all__ = [
     "FinestatsError",
     "FineDataError",
