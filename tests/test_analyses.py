@@ -34,8 +34,9 @@ from finestats.analyses import (
     rate_conventions_wide,
     timeline_table,
 )
-from finestats.errors import UsageError
+from finestats.errors import FinestatsError, UsageError
 from finestats.query import Query, meta_of
+from finestats.rates import load_rates
 from finestats.totals import totals
 
 ICO_EUR = 20_000_000 / 0.90915
@@ -819,3 +820,471 @@ def test_notices_refuse_settings_that_cannot_apply(settings, named) -> None:
     """A notice of intent is listed as decided: a setting about fines is refused, not ignored."""
     with pytest.raises(UsageError, match=rf"^{re.escape(named)}: not for notices of intent"):
         notices_and_finals(load(), **settings)
+
+
+# --- every record converted, the fines behind a total, corporate groups, notices -------------
+
+COURT_EVENTS = (
+    "event_id,fine_id,date,court,outcome,source_url,notes\n"
+    "g-appeal,cnil-2021-gamma,2021-07-01,Conseil d'Etat,appeal-lodged,https://x.org/g,\n"
+    "a-remit,ico-2020-alpha,2022-06-30,Upper Tribunal,remitted,https://x.org/r,\n"
+    "a-back,ico-2020-alpha,2022-06-30,Upper Tribunal,reinstated,https://x.org/b,\n"
+    "a-aside,ico-2020-alpha,2021-03-01,Tribunal,set-aside,https://x.org/a,\n"
+)
+
+
+def priced(tmp_path: Path, lifecycle_csv: Path) -> Path:
+    """The lifecycle records beside a copy of the price indices in which the euro area's 2020
+    HICP is 210.12 (twice Eurostat's 105.06)."""
+    folder = tmp_path / "priced"
+    folder.mkdir()
+    (folder / "fines.csv").write_bytes(lifecycle_csv.read_bytes())
+    text = (Path(__file__).resolve().parents[1] / "data/raw/price_indices.csv").read_text("utf-8")
+    assert text.count(",2020,105.06,") == 1
+    (folder / "price_indices.csv").write_text(
+        text.replace(",2020,105.06,", ",2020,210.12,"), encoding="utf-8"
+    )
+    return folder / "fines.csv"
+
+
+def test_all_converted_converts_every_record(fines, rates_file) -> None:
+    from finestats.analyses import all_converted
+
+    t = all_converted(fines, currency="SEK", rates=rates_file)
+    assert t["fine_id"].tolist() == fines["fine_id"].tolist()  # every status, file order
+    # GBP at 10/0.8 = 12.5 SEK; EUR at 10, in 2021 8 (Jan-Jun) and 12 (Jul-Dec)
+    assert t["amount_sek"].tolist() == pytest.approx(
+        [1.25e9, 250e6, 10_086_800, 40e6, 20e6, 36e6, 30e6, 5e6]
+    )
+    assert t["year"].tolist() == [2019, 2020, 2021, 2021, 2022, 2021, 2022, 2022]
+    meta = meta_of(t)
+    assert meta.what == "all records (no counting rules applied)"
+    assert (meta.n_records, meta.query, meta.rate_snapshot) == (
+        8,
+        Query(currency="SEK"),
+        "2024-12-31",
+    )
+
+
+def test_all_converted_with_the_query_year_date_and_prices(edited_csv, tmp_path, lifecycle_csv):
+    from finestats.analyses import all_converted
+
+    later = load_fines(edited_csv({(3, "announced_date"): "2021-01-05"}))
+    t = all_converted(later, Query(year_of="announced_date", at="2024-12-31"))
+    assert t["year"].tolist() == [2019, 2021, 2021, 2021, 2022, 2021, 2022, 2022]
+    assert t["fx_date"].unique().tolist() == [pd.Timestamp("2024-12-31")]
+    assert all_converted(later, Query(at="2024-12-31"))["year"].tolist()[:2] == [2019, 2020]
+    # every record announced a week after its decision, converted at that date's ECB rate
+    week = later.assign(announced_date=later["decision_date"] + pd.Timedelta(days=7))
+    on = all_converted(week, Query(on="announced_date"))
+    assert on["fx_date"].tolist()[:2] == [pd.Timestamp("2019-07-15"), pd.Timestamp("2020-10-23")]
+    real = all_converted(load(priced(tmp_path, lifecycle_csv)), Query(real=2020))
+    # 2020 in this copy of the HICP is 210.12; 2021 107.78 and 2022 116.82 as published
+    assert real["real_factor"].tolist() == pytest.approx(
+        [210.12 / 104.80, 1.0]
+        + [210.12 / 107.78] * 2
+        + [210.12 / 116.82]
+        + [210.12 / 107.78]
+        + [210.12 / 116.82] * 2
+    )
+
+
+def test_fines_behind_the_totals(collection, rates_file) -> None:
+    from finestats.analyses import fines_behind
+
+    df = load(collection(events=COURT_EVENTS))
+    t = fines_behind(df, currency="SEK", rates=rates_file)
+    assert list(t.columns) == [
+        "fine_id",
+        "regulator",
+        "country",
+        "defendant",
+        "group",
+        "year",
+        "decision_date",
+        "status",
+        "amount",
+        "currency",
+        "amount_sek",
+        "fx_rate",
+        "fx_date",
+        "court_events",
+        "source_url",
+    ]
+    assert list(t.index) == [0, 1, 2, 3, 4]
+    assert t["fine_id"].tolist() == [  # largest first
+        "ico-2020-alpha",
+        "cnil-2021-gamma",
+        "cnil-2021-delta",
+        "imy-2021-beta",
+        "cnil-2022-gamma-penalty",
+    ]
+    assert t["amount_sek"].tolist() == pytest.approx([250e6, 40e6, 36e6, 10_086_800, 5e6])
+    assert t["amount_sek"].sum() == pytest.approx(
+        totals(df, currency="SEK", rates=rates_file)["total_sek"].sum()
+    )
+    assert t["court_events"].tolist() == [
+        "2021-03-01 set-aside (Tribunal); 2022-06-30 reinstated (Upper Tribunal); "
+        "2022-06-30 remitted (Upper Tribunal)",
+        "2021-07-01 appeal-lodged (Conseil d'Etat)",
+        "",
+        "",
+        "",
+    ]
+    assert t.loc[0, ["regulator", "country", "group", "status", "currency"]].tolist() == [
+        "ICO",
+        "GB",
+        "Alpha Group",
+        "final",
+        "GBP",
+    ]
+    assert all(is_text(t[c]) for c in ("regulator", "country", "status", "currency"))
+    assert t["year"].tolist() == [2020, 2021, 2021, 2021, 2022]
+    assert t["source_url"].tolist()[:2] == [
+        "https://example.org/alpha",
+        "https://example.org/gamma",
+    ]
+    assert meta_of(t).what == "the counted fines behind the totals"
+    assert meta_of(t).query == Query(currency="SEK")
+
+
+def test_fines_behind_ties_real_terms_and_missing_text(edited_csv, fines) -> None:
+    from finestats.analyses import fines_behind
+
+    tie = load_fines(edited_csv({(7, "amount"): "5000000"}))  # Delta now ties with Gamma
+    t = fines_behind(tie, Query(real=2021, regulators=("CNIL",)))
+    assert t["fine_id"].tolist() == [
+        "cnil-2021-delta",
+        "cnil-2021-gamma",
+        "cnil-2022-gamma-penalty",
+    ]
+    assert list(t.columns)[10:13] == ["amount_eur", "amount_eur_real_2021", "fx_rate"]
+    assert t["amount_eur_real_2021"].tolist() == pytest.approx(
+        [5e6, 5e6, 500_000 * 107.78 / 116.82]
+    )
+    assert t["court_events"].tolist() == ["", "", ""]  # no events beside the records
+    # a frame built by hand without a regulator or country for one record: empty text
+    hand = fines.astype({"regulator": object, "country": object})
+    hand.loc[hand["fine_id"] == "imy-2021-beta", ["regulator", "country"]] = None
+    row = fines_behind(hand, Query(years=(2021, 2021))).set_index("fine_id")
+    assert row.loc["imy-2021-beta", ["regulator", "country"]].tolist() == ["", ""]
+    assert row.loc["cnil-2021-gamma", ["regulator", "country"]].tolist() == ["CNIL", "FR"]
+
+
+def test_with_regulator_names(fines) -> None:
+    from finestats.analyses import with_regulator_names
+
+    t = totals(fines, ("year", "regulator"))
+    named = with_regulator_names(t, fines)
+    assert list(named.columns) == [
+        "year",
+        "regulator",
+        "regulator_name",
+        "country",
+        "n_fines",
+        "total_eur",
+        "median_eur",
+        "max_eur",
+    ]
+    assert named[["regulator", "regulator_name", "country"]].values.tolist() == [
+        ["ICO", "Information Commissioner's Office", "GB"],
+        ["CNIL", "Commission nationale de l'informatique et des libertés", "FR"],
+        ["IMY", "Integritetsskyddsmyndigheten (IMY)", "SE"],
+        ["CNIL", "Commission nationale de l'informatique et des libertés", "FR"],
+    ]
+    assert all(is_text(named[c]) for c in ("regulator_name", "country"))
+    assert meta_of(named) == meta_of(t)
+    assert "regulator_name" not in t.columns  # the table given is left as it was
+    plain = with_regulator_names(pd.DataFrame({"regulator": ["IMY"], "x": [1]}), fines)
+    assert plain.values.tolist() == [["IMY", "Integritetsskyddsmyndigheten (IMY)", "SE", 1]]
+    assert meta_of(plain) is None
+
+
+def test_largest_groups(edited_csv) -> None:
+    from finestats.analyses import largest_groups
+
+    # Beta AB without a group (a public body, say); Delta's fine now 5.5m, as Gamma Holding's two
+    df = load_fines(edited_csv({(4, "group"): "", (7, "amount"): "5500000"}))
+    t = totals(df, "group")
+    assert t["group"].tolist() == ["(none)", "Alpha Group", "Delta SAS", "Gamma Holding"]
+    top = largest_groups(t)
+    assert top["group"].tolist() == ["Alpha Group", "Delta SAS", "Gamma Holding"]  # a tie: by name
+    assert top["total_eur"].tolist() == pytest.approx([ICO_EUR, 5.5e6, 5.5e6])
+    assert list(top.index) == [0, 1, 2] and list(top.columns) == list(t.columns)
+    assert meta_of(top).what == "the 10 largest corporate groups"
+    assert meta_of(top).query == meta_of(t).query
+    two = largest_groups(totals(df, "group", currency="SEK"), top=2)
+    assert two["group"].tolist() == ["Alpha Group", "Delta SAS"]
+    assert meta_of(two).what == "the 2 largest corporate groups"
+    t.attrs = {}
+    assert meta_of(largest_groups(t, 1)) is None and largest_groups(t, 1)["group"].tolist() == [
+        "Alpha Group"
+    ]
+
+
+@pytest.fixture
+def notices(edited_csv) -> pd.DataFrame:
+    """The lifecycle records with the CNIL penalty turned into a notice of intent of
+    2019-01-15 (EUR 500,000, announced 2020-02-03) that no fine replaced."""
+    return load_fines(
+        edited_csv(
+            {
+                (9, "fine_id"): "cnil-2019-gamma-noi",
+                (9, "status"): "provisional",
+                (9, "decision_date"): "2019-01-15",
+                (9, "announced_date"): "2020-02-03",
+            }
+        )
+    )
+
+
+def test_notices_and_finals(notices, rates_file) -> None:
+    from finestats.analyses import notices_and_finals
+
+    t = notices_and_finals(notices, Query(currency="SEK"), rates=rates_file)
+    assert list(t.columns) == [
+        "notice_id",
+        "regulator",
+        "defendant",
+        "notice_date",
+        "notice_sek",
+        "final_id",
+        "final_date",
+        "final_sek",
+        "final_share",
+    ]
+    assert list(t.index) == [0, 1]
+    # in date order: the CNIL notice (2019-01-15) before the ICO one (2019-07-08)
+    assert t["notice_id"].tolist() == ["cnil-2019-gamma-noi", "ico-2019-alpha-noi"]
+    assert t["regulator"].tolist() == ["CNIL", "ICO"] and is_text(t["regulator"])
+    assert t["defendant"].tolist() == ["Gamma SA", "Alpha Airways"]
+    assert t["notice_date"].tolist() == [pd.Timestamp("2019-01-15"), pd.Timestamp("2019-07-08")]
+    # EUR 500,000 at SEK 10; GBP 100m at 12.5 SEK per GBP, its final GBP 20m (2020-10-16) too
+    assert t["notice_sek"].tolist() == pytest.approx([5e6, 1.25e9])
+    assert t["final_id"].isna().tolist() == [True, False]
+    assert t.loc[1, "final_id"] == "ico-2020-alpha"
+    assert t.loc[1, "final_date"] == pd.Timestamp("2020-10-16") and pd.isna(t.loc[0, "final_date"])
+    assert t.loc[1, "final_sek"] == pytest.approx(250e6) and pd.isna(t.loc[0, "final_sek"])
+    assert t.loc[1, "final_share"] == pytest.approx(0.2) and pd.isna(t.loc[0, "final_share"])
+    meta = meta_of(t)
+    assert meta.what == "notices of intent beside the fines that replaced them"
+    assert (meta.n_records, meta.query, meta.rate_snapshot) == (
+        2,
+        Query(currency="SEK"),
+        "2024-12-31",
+    )
+
+
+def test_notices_and_finals_with_the_query_filters_and_dates(notices, rates_file) -> None:
+    from finestats.analyses import notices_and_finals
+
+    ico = notices_and_finals(notices, regulators=["ICO"], rates=rates_file)
+    assert ico["notice_id"].tolist() == ["ico-2019-alpha-noi"]
+    assert ico["notice_eur"].tolist() == pytest.approx([125e6])  # GBP at 0.8
+    # announced in 2020: out of 2019 when years count from the announcement
+    by_announcement = notices_and_finals(notices, years=2019, year_of="announced_date")
+    assert by_announcement["notice_id"].tolist() == ["ico-2019-alpha-noi"]
+    assert notices_and_finals(notices, years=2019)["notice_id"].tolist() == [
+        "cnil-2019-gamma-noi",
+        "ico-2019-alpha-noi",
+    ]
+    # the provisional setting does not apply (the view is refused: see the test above)
+    eff = notices_and_finals(notices, Query(include_provisional=False))
+    assert len(eff) == 2
+    at = notices_and_finals(notices, Query(at="2024-12-31", on="announced_date"), rates=rates_file)
+    assert at["notice_eur"].tolist() == pytest.approx([500_000, 200e6])  # GBP at 0.5
+    assert at.loc[1, "final_eur"] == pytest.approx(40e6)
+    # every record announced a week after its decision, converted at that date's ECB rate
+    week = notices.assign(announced_date=notices["decision_date"] + pd.Timedelta(days=7))
+    on = notices_and_finals(week, Query(on="announced_date", regulators=("ICO",)))
+    gbp = load_rates().frame["GBP"]
+    assert on["notice_eur"].tolist() == pytest.approx([100e6 / gbp["2019-07-15"]])
+    assert on["final_eur"].tolist() == pytest.approx([20e6 / gbp["2020-10-23"]])
+
+
+# --- keyword settings, constant prices and the arguments passed on ---------------------------
+
+
+def test_each_analysis_takes_keyword_settings(fines, rates_file) -> None:
+    q = Query(currency="SEK", years=(2021, 2021))
+    kw = {"currency": "SEK", "years": (2021, 2021)}
+    pd.testing.assert_frame_equal(
+        counted_converted(fines, rates=rates_file, **kw), counted_converted(fines, q, rates_file)
+    )
+    pd.testing.assert_frame_equal(
+        conversion_audit(fines, rates=rates_file, **kw), conversion_audit(fines, q, rates_file)
+    )
+    pd.testing.assert_frame_equal(
+        largest_fines(fines, n=2, rates=rates_file, **kw), largest_fines(fines, q, 2, rates_file)
+    )
+    pd.testing.assert_frame_equal(
+        articles_cited(fines, rates=rates_file, **kw), articles_cited(fines, q, rates_file)
+    )
+    pd.testing.assert_frame_equal(
+        rate_conventions(fines, rates=rates_file, **kw),
+        rate_conventions(fines, q, rates=rates_file),
+    )
+    pd.testing.assert_frame_equal(
+        currency_effect(fines, regulator="CNIL", rates=rates_file, **kw),
+        currency_effect(fines, q, "CNIL", rates_file),
+    )
+    assert headline_figures(fines, rates=rates_file, **kw) == headline_figures(
+        fines, q, rates=rates_file
+    )
+    pd.testing.assert_frame_equal(
+        matter_decisions(fines, rates=rates_file, defendant="gamma", **kw),
+        matter_decisions(fines, q.replace(defendants=("gamma",)), rates_file),
+    )
+    assert counted_converted(fines, rates=rates_file, **kw)["amount_sek"].tolist() == [
+        10_086_800,
+        40e6,
+        36e6,
+    ]
+
+
+def test_headline_figures_compute_the_totals_they_are_not_given(fines, rates_file) -> None:
+    q = Query(currency="SEK", years=(2020, 2021), regulators=("ICO", "IMY"))
+    given = headline_figures(fines, q, totals(fines, query=q, rates=rates_file), rates=rates_file)
+    assert headline_figures(fines, q, rates=rates_file) == given
+    assert given["total"] == pytest.approx(250e6 + 10_086_800)
+
+
+def test_counted_converted_in_the_prices_of_the_collection(tmp_path, lifecycle_csv) -> None:
+    c = load(priced(tmp_path, lifecycle_csv))
+    conv = counted_converted(c, Query(real=2020, regulators=("CNIL",)))
+    # the collection's own HICP copy: 2020 210.12 (2021 107.78, 2022 116.82 as published)
+    assert conv["amount_eur_real_2020"].tolist() == pytest.approx(
+        [5e6 * 210.12 / 107.78, 3e6 * 210.12 / 107.78, 500_000 * 210.12 / 116.82]
+    )
+    assert meta_of(conv).extra["real_base_year"] == 2020
+
+
+def test_a_broken_price_file_matters_only_to_constant_prices(tmp_path, lifecycle_csv) -> None:
+    folder = tmp_path / "lazy"
+    folder.mkdir()
+    (folder / "fines.csv").write_bytes(lifecycle_csv.read_bytes())
+    (folder / "price_indices.csv").write_text("area,currency\nEA,EUR\n", encoding="utf-8")
+    c = load(folder / "fines.csv", lazy=True)
+    assert len(counted_converted(c, Query())) == 5
+    from finestats.analyses import all_converted
+
+    assert len(all_converted(c, Query())) == 8
+    with pytest.raises(FinestatsError, match="price_indices.csv"):
+        counted_converted(c, Query(real=2020))
+
+
+def test_currency_effect_needs_a_regulator_and_stays_nominal(fines, rates_file) -> None:
+    with pytest.raises(UsageError, match="^no records of regulator ''$"):
+        currency_effect(fines, Query())
+    e = currency_effect(fines, Query(currency="SEK", real=2021), "CNIL", rates=rates_file)
+    assert e["total_sek"].tolist() == [5e6 * 8 + 3e6 * 12, 5e6]  # nominal
+    assert meta_of(e).query == Query(currency="SEK", regulators=("CNIL",))
+
+
+def test_rate_conventions_are_nominal(fines, rates_file) -> None:
+    t = rate_conventions(fines, Query(real=2021), rates=rates_file)
+    assert t["total_eur_decision_date"].tolist() == pytest.approx([25e6, 9_260_850, 5e5])
+    assert meta_of(t).query == Query()
+
+
+def test_articles_cited_counts_the_fines_read_in_a_summary(edited_csv) -> None:
+    df = load_fines(
+        edited_csv({(3, "articles_basis"): "summary", (4, "articles_basis"): "summary"})
+    )
+    t = articles_cited(df, Query())
+    assert t[["article", "n_fines", "n_summary"]].values.tolist() == [
+        ["5", 2, 1],
+        ["6", 2, 1],
+        ["32", 1, 1],
+        ["LIL:82", 1, 0],
+        ["16", 1, 0],
+        ["13", 1, 1],
+        ["58", 1, 0],
+    ]
+    assert t["n_fines"].dtype == "int64" and t["n_summary"].dtype == "int64"
+
+
+def test_matter_decisions_of_a_matter_given_apart(edited_csv, rates_file) -> None:
+    df = load_fines(edited_csv({(5, "matter"): "gamma-case", (6, "matter"): "gamma-case"}))
+    d = matter_decisions(df, Query(), rates_file, matter="gamma-case")
+    assert d["fine_id"].tolist() == ["cnil-2021-gamma", "cnil-2022-gamma-reduced"]
+    assert meta_of(d).what == "every record of matter gamma-case"
+    both = matter_decisions(df, Query(matters=("alpha-breach", "gamma-case")), rates_file)
+    assert len(both) == 4
+    assert meta_of(both).what == "every record of matter alpha-breach, gamma-case"
+    two = matter_decisions(df, Query(defendants=("alpha", "beta")), rates_file)
+    assert two["fine_id"].tolist() == ["ico-2019-alpha-noi", "ico-2020-alpha", "imy-2021-beta"]
+    assert meta_of(two).what == "every record of alpha, beta"
+    # a matter given apart wins over the query's defendants, as a matter of the query does
+    d2 = matter_decisions(df, Query(defendants=("beta",)), rates_file, matter="gamma-case")
+    assert d2["fine_id"].tolist() == ["cnil-2021-gamma", "cnil-2022-gamma-reduced"]
+
+
+def test_matter_decisions_count_years_as_the_query_says(edited_csv) -> None:
+    df = load_fines(edited_csv({(3, "announced_date"): "2021-01-05"}))
+    assert matter_decisions(df, Query(matter="alpha-breach", years=(2020, 2020)))[
+        "fine_id"
+    ].tolist() == ["ico-2020-alpha"]
+    q = Query(matter="alpha-breach", years=(2020, 2020), year_of="announced_date")
+    assert matter_decisions(df, q)["fine_id"].tolist() == []
+
+
+def test_nominal_and_real_from_two_tables(fines) -> None:
+    nominal = totals(fines, "year")
+    real = totals(fines, "year", real=2024)
+    wide = nominal_and_real(nominal, real)
+    assert list(wide.columns) == ["nominal (EUR of each year)", "in 2024 prices"]
+    assert wide.loc[2022, "in 2024 prices"] == pytest.approx(500_000 * 126.07 / 116.82)
+    assert meta_of(wide).query.real == 2024  # the constant-price table's description
+    # a table of another selection: only its years show figures
+    some = nominal_and_real(nominal, totals(fines, "year", real=2024, years=(2021, 2022)))
+    assert some["in 2024 prices"].isna().tolist() == [True, False, False]
+    plain = real.copy()
+    plain.attrs = {}
+    alone = nominal_and_real(nominal, plain)  # no description: no constant prices to name
+    assert list(alone.columns) == ["nominal (EUR of each year)"]
+    assert meta_of(alone) == meta_of(nominal).with_extra(cells="money")  # every cell money
+
+
+def test_rate_conventions_of_the_declared_scope_judge_it_with_the_rates_given(
+    collection, tmp_path
+) -> None:
+    """A RUB 900,000 CNIL fine of 2021-04-06 is EUR 10,000 at the given file's 90 per euro (in
+    the declared scope from EUR 10,000) but EUR 9,943.9 at the ECB's 90.5074 (out): the year
+    without a rate at 2024-12-31 or as an average is told from the scope the rates given draw."""
+    coverage = (
+        "regulator,regulator_name,country,period_start,period_end,threshold_eur,laws,"
+        "last_checked,method,notes\n"
+        "CNIL,CNIL,FR,2018-05-25,2025-12-31,10000,GDPR,2026-11-27,test,\n"
+    )
+    path = collection(coverage=coverage)
+    text = path.read_text(encoding="utf-8").replace(
+        "cnil-2022-gamma-penalty,CNIL,Commission nationale de l'informatique et des libertés,FR,"
+        "Gamma SA,Gamma Holding,,2022-07-01,decision,day,,500000,EUR,penalty",
+        "cnil-2021-rub,CNIL,Commission nationale de l'informatique et des libertés,FR,"
+        "Gamma SA,Gamma Holding,,2021-04-06,decision,day,,900000,RUB,penalty",
+    )
+    path.write_text(text, encoding="utf-8")
+    rates = ecb_file(tmp_path / "rub.csv", rub_until="2021-06-30")
+    t = rate_conventions(load(path), Query(complete_only=True), rates=rates)
+    assert t["year"].tolist() == [2021] and t["n_fines"].tolist() == [3]
+    # Gamma EUR 5m and Delta EUR 3m (ICO and IMY declare no scope), and the RUB fine
+    assert t["total_eur_decision_date"].tolist() == pytest.approx([8_010_000])
+    assert t["total_eur_at_2024_12_31"].isna().all() and t["total_eur_year_average"].isna().all()
+    assert t["not_converted"].tolist() == ["cnil-2021-rub"]
+
+
+def test_counted_converted_judges_the_declared_scope_with_the_rates_given(collection, tmp_path):
+    coverage = (
+        "regulator,regulator_name,country,period_start,period_end,threshold_eur,laws,"
+        "last_checked,method,notes\n"
+        "IMY,IMY,SE,2018-05-25,2025-12-31,1100000,GDPR,2026-11-27,test,\n"
+    )
+    c = load(collection(coverage=coverage))
+    # SEK 10,086,800: EUR 1m at the ECB's 10.0868 (below the 1.1m threshold), 1,260,850 at 8
+    assert counted_converted(c, Query(complete_only=True)).empty
+    rates = tmp_path / "sek-8.csv"
+    rates.write_text("Date,SEK,\n2021-02-11,8,\n", encoding="utf-8")
+    got = counted_converted(c, Query(complete_only=True, regulators=("IMY",)), rates=rates)
+    assert got["fine_id"].tolist() == ["imy-2021-beta"]
+    assert got["amount_eur"].tolist() == [1_260_850]

@@ -1108,3 +1108,96 @@ def test_real_must_be_a_year() -> None:
     with pytest.raises(UsageError) as err:
         convert(df, real="1e10")
     assert str(err.value) == "real='1e10': expected a year such as 2021"
+
+
+# -- amounts, constant prices at a fixed date, the year not over, what is shared ------------
+
+
+def test_amounts_that_are_not_positive_finite_numbers_are_named() -> None:
+    day = "2021-02-11"
+    df = fines(
+        [
+            ("OK", 0.5, "EUR", day),
+            ("ZERO", 0.0, "EUR", day),
+            ("NEG", -5.0, "EUR", day),
+            ("INF", np.inf, "EUR", day),
+            ("NAN", np.nan, "EUR", day),
+        ]
+    )
+    assert reasons(df) == [
+        ("amount is missing (NaN)", ("NAN",)),
+        ("amount is not finite", ("INF",)),
+        ("amount is not positive", ("ZERO", "NEG")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason"),
+    [
+        (np.inf, "amount is not finite"),
+        (-np.inf, "amount is not finite"),
+        (-5.0, "amount is not positive"),
+        (0.0, "amount is not positive"),
+    ],
+)
+def test_one_bad_amount_among_good_ones_is_named(amount: float, reason: str) -> None:
+    df = fines([("GOOD", 100.0, "SEK", "2021-02-11"), ("BAD", amount, "SEK", "2021-02-11")])
+    assert reasons(df) == [(reason, ("BAD",))]
+
+
+def test_amounts_below_one_convert() -> None:
+    df = fines([("HALF", 0.5, "EUR", "2021-02-11"), ("ONE", 1.0, "SEK", "2021-02-11")])
+    out = convert(df, "EUR")
+    assert out["amount_eur"].tolist() == pytest.approx([0.5, 1 / 10.0868], rel=1e-15)
+
+
+def test_amounts_that_are_text_are_a_usage_error() -> None:
+    df = fines([("A", 1.0, "EUR", "2021-02-11"), ("B", 2.0, "EUR", "2021-02-11")])
+    df["amount"] = pd.Series(["a lot", "2"], dtype="str")
+    with pytest.raises(UsageError) as err:
+        convert(df, "EUR")
+    assert str(err.value) == (
+        "column 'amount' must hold numbers, not str; parse it with pd.to_numeric"
+    )
+
+
+def test_real_at_a_fixed_date_deflates_from_each_fines_own_year() -> None:
+    prices = pd.DataFrame(
+        {
+            "area": ["EA"] * 3,
+            "currency": ["EUR"] * 3,
+            "year": [2019, 2020, 2021],
+            "value": [100.0, 110.0, 125.0],
+        }
+    )
+    df = fines([("a", 200.0, "SEK", "2019-03-01"), ("b", 100.0, "SEK", "2020-03-01")])
+    out = convert(df, "EUR", at="2021-02-11", real=2021, prices=prices)
+    assert out["fx_date"].tolist() == [pd.Timestamp("2021-02-11")] * 2
+    assert out["amount_eur"].tolist() == pytest.approx([200 / 10.0868, 100 / 10.0868])
+    # the fines' own years (2019, 2020), not the year of the rates used (2021)
+    assert out["real_factor"].tolist() == [1.25, 125.0 / 110.0]
+    on_announced = df.assign(announced_date=pd.to_datetime(["2020-06-01", "2021-01-05"]))
+    got = convert(
+        on_announced, "EUR", at="2021-02-11", on="announced_date", real=2021, prices=prices
+    )
+    assert got["real_factor"].tolist() == [125.0 / 110.0, 1.0]
+
+
+def test_year_average_of_the_year_the_snapshot_is_in() -> None:
+    df = fines([("NOW", 1.0, "USD", "2026-01-10"), ("OLD", 1.0, "USD", "2025-06-02")])
+    assert reasons(df, at="year-average") == [
+        (
+            "the year 2026 is not over in the rate snapshot (it ends 2026-10-30): "
+            "no year-average yet",
+            ("NOW",),
+        )
+    ]
+
+
+def test_untouched_columns_are_shared_with_the_input_not_copied() -> None:
+    df = fines([("A", 1.0, "SEK", "2021-02-11"), ("B", 2.0, "USD", "2021-02-12")])
+    out = convert(df, "EUR")
+    for col in ("amount", "decision_date", "announced_date"):
+        assert np.shares_memory(out[col].to_numpy(), df[col].to_numpy()), col
+    out.loc[0, "amount"] = 99.0  # copy-on-write: the input is never changed
+    assert df["amount"].tolist() == [1.0, 2.0]

@@ -879,3 +879,98 @@ def test_a_rate_table_with_a_currency_twice_is_refused() -> None:
     )
     with pytest.raises(RatesError, match=r"t: duplicate currency columns in rate table: USD$"):
         RateTable(frame, "t")
+
+
+# --- describing a table, the currencies still quoted, which table ------------------------------
+
+
+def test_describe_rates_of_a_file(tmp_path: Path) -> None:
+    from finestats.rates import describe_rates
+    from finestats.snapshots import describe_store
+
+    path = tmp_path / "eurofxref-hist.csv"
+    path.write_text(ECB_CSV)
+    table = load_rates(path)
+    assert describe_rates(table).splitlines() == [
+        f"source:        file:{path}",
+        "snapshot date: 2024-01-04 (last fixing)",
+        f"sha256:        {hashlib.sha256(ECB_CSV.encode()).hexdigest()}",
+        "fixings:       2024-01-02 to 2024-01-04 (3 days)",
+        *describe_store(),
+        "currencies:    5",
+        "currency first_fixing last_fixing  n_fixings",
+        "     EUR   2024-01-02  2024-01-04          3",
+        "     HRK   2024-01-02  2024-01-02          1",
+        "     JPY   2024-01-02  2024-01-04          3",
+        "     SEK   2024-01-02  2024-01-04          3",
+        "     USD   2024-01-02  2024-01-04          3",
+    ]
+
+
+def test_describe_rates_of_a_live_source() -> None:
+    from finestats.rates import describe_rates
+
+    class Live:
+        source = "a live source"
+
+        def table_for(self, dates):
+            raise AssertionError("describing a live source fetches nothing")
+
+    assert describe_rates(Live()) == (
+        "source:        a live source\n"
+        "snapshot date: none (live source: rates are fetched per date, then cached)"
+    )
+
+
+def test_quoted_currencies_are_fixed_on_the_snapshot_date_or_in_the_euro(tmp_path: Path) -> None:
+    path = tmp_path / "eurofxref-hist.csv"
+    path.write_text(
+        "Date,USD,RUB,HRK,SEK,\n"
+        "2024-01-04,1.0953,N/A,N/A,11.1,\n"
+        "2024-01-03,1.0919,99.1,N/A,N/A,\n"
+        "2024-01-02,1.0956,99.5,7.5,11.3,\n"
+    )
+    # RUB stopped before the snapshot date; HRK too, but it is now the euro (irrevocable rate)
+    assert load_rates(path).quoted() == ["EUR", "HRK", "SEK", "USD"]
+    assert "RUB" not in load_rates().quoted() and "HRK" in load_rates().quoted()
+
+
+@pytest.mark.parametrize("name", ["forex", " Forex ", "FOREX"])
+def test_the_live_source_is_chosen_by_name(name: str) -> None:
+    from finestats.forex import ForexRates
+
+    assert isinstance(load_rates(name), ForexRates)
+
+
+@pytest.mark.parametrize(("rates", "shown"), [(42, "42"), ("", "''"), (b"x.csv", "b'x.csv'")])
+def test_rates_of_another_kind_are_a_usage_error(rates, shown: str) -> None:
+    from finestats.errors import UsageError
+
+    with pytest.raises(UsageError) as err:
+        load_rates(rates)
+    assert str(err.value) == (
+        f"rates must be None, a path, 'bundled', 'forex' or a RateTable, not {shown}"
+    )
+
+
+def test_a_missing_rate_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "missing.csv"
+    with pytest.raises(RatesError) as err:
+        load_rates(path)
+    assert str(err.value) == f"{path}: cannot read rate file (No such file or directory)"
+
+
+def test_a_rewritten_rate_file_is_read_again(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "rates.csv"
+    stamp = 1_700_000_000 * 10**9
+
+    def write(sek: str, mtime_ns: int) -> float:
+        path.write_text(f"Date,SEK,\n2021-02-11,{sek},\n")
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+        return float(load_rates(path).frame.loc["2021-02-11", "SEK"])
+
+    assert write("8.0", stamp) == 8.0
+    assert write("9.0", stamp + 10**9) == 9.0  # same size, a later modification time
+    assert write("10.5", stamp + 10**9) == 10.5  # same modification time, another size

@@ -821,3 +821,113 @@ def test_a_matter_is_named_by_its_slug(fines: pd.DataFrame) -> None:
         UsageError, match="^unknown matter Alpha-Breach: known matters are alpha-breach$"
     ):
         select(fines, matter="Alpha-Breach")
+
+
+# --- What totals and pivot pass on, and what their results say ------------------------------
+
+
+def test_headline_reads_the_nominal_columns_in_any_column_order(fines: pd.DataFrame) -> None:
+    t = totals(fines, real=2020)
+    h = headline(t[t.columns[::-1]])  # total_eur_real_2020 now comes before total_eur
+    assert h == headline(t)
+    assert h["total"] == pytest.approx(9_500_000 + ICO_EUR)
+    assert h["max"] == pytest.approx(ICO_EUR)
+
+
+def test_pivot_in_constant_prices(fines: pd.DataFrame) -> None:
+    p = pivot(fines, real=2020)
+    # Euro-area HICP (2015=100): 2020 105.06, 2021 107.78, 2022 116.82.
+    assert p.loc["CNIL", "2021"] == pytest.approx(8e6 * 105.06 / 107.78)
+    assert p.loc["CNIL", "2022"] == pytest.approx(500_000 * 105.06 / 116.82)
+    assert p.loc["ICO", "2020"] == pytest.approx(ICO_EUR)
+    meta = meta_of(p)
+    assert meta.query.real == 2020
+    assert meta.extra["cells"] == "money"
+    assert meta.extra["real_base_year"] == 2020
+    assert meta_of(pivot(fines, "SEK")).extra == {"cells": "money"}
+
+
+def test_pivot_refuses_by(fines: pd.DataFrame) -> None:
+    with pytest.raises(UsageError) as caught:
+        pivot(fines, by="regulator")
+    assert str(caught.value) == "pivot takes rows= and columns=, not by= (use totals for by=)"
+
+
+def test_result_meta_of_a_frame_and_of_a_collection_without_its_source(fines, lifecycle_csv):
+    from finestats import Collection
+    from finestats.events import empty_events
+    from finestats.totals import result_meta
+
+    meta = result_meta(fines, Query(), load_rates(), "something", 5)
+    assert (meta.what, meta.n_records, meta.rate_snapshot) == ("something", 5, "2026-10-30")
+    assert meta.data_path == str(lifecycle_csv)
+    # a Collection built without its source: the records' own source is named
+    bare = Collection(fines, empty_events())
+    assert meta_of(totals(bare)).data_path == str(lifecycle_csv)
+
+
+def test_year_of_announcement_is_explained(fines: pd.DataFrame) -> None:
+    meta = meta_of(totals(fines, year_of="announced_date"))
+    assert meta.extra == {
+        "year_note": "year of announcement; 5 records without a known announcement date count "
+        "in their decision year"
+    }
+
+
+def test_scope_of_records_whose_companions_cannot_be_told(fines: pd.DataFrame) -> None:
+    mixed = pd.concat([load_fines().iloc[:2], fines], ignore_index=True)
+    meta = meta_of(totals(mixed, by="regulator"))
+    assert meta.scope == (
+        "scope not told: these records mix records of the default collection with others, so "
+        "their court events and scope cannot be told"
+    )
+
+
+def test_totals_use_the_events_coverage_and_prices_passed(fines, tmp_path) -> None:
+    from finestats import load_coverage, load_events
+    from finestats.prices import load_prices
+
+    (tmp_path / "events.csv").write_text(EVENTS, encoding="utf-8")
+    (tmp_path / "coverage.csv").write_text(COVERAGE, encoding="utf-8")
+    events = load_events(tmp_path / "events.csv")
+    cov = load_coverage(tmp_path / "coverage.csv")
+    # the Tribunal set the ICO fine aside (2021-03-01); it was reinstated on 2022-06-30
+    t = totals(fines, "regulator", view="effective", as_of="2021-12-31", events=events)
+    assert t["regulator"].tolist() == ["CNIL", "IMY"]
+    t = totals(fines, "regulator", complete_only=True, coverage=cov)
+    assert t[["regulator", "n_fines"]].values.tolist() == [["CNIL", 1], ["IMY", 1]]
+    prices = load_prices()
+    doubled = prices.assign(
+        value=prices["value"].where(
+            (prices["currency"] != "EUR") | (prices["year"] != 2020), 2 * 105.06
+        )
+    )
+    t = totals(fines, "regulator", real=2020, prices=doubled, regulators=["CNIL"])
+    assert t["total_eur_real_2020"].item() == pytest.approx(
+        8e6 * 210.12 / 107.78 + 500_000 * 210.12 / 116.82
+    )
+
+
+def test_complete_only_judges_with_the_rates_passed(collection, tmp_path) -> None:
+    coverage = COVERAGE.replace(
+        "IMY,IMY,SE,2018-05-25,2025-12-31,0", "IMY,IMY,SE,2018-05-25,2025-12-31,1100000"
+    )
+    df = load(collection(coverage=coverage))
+    # IMY's SEK 10,086,800: EUR 1m at the ECB's 10.0868 (below 1.1m), EUR 1,008,680 at 10.0
+    # in _ecb_file's figures (still below), EUR 1,260,850 at 8 (above)
+    assert totals(df, "regulator", complete_only=True, regulators=["IMY"]).empty
+    path = tmp_path / "sek-8.csv"
+    path.write_text("Date,SEK,\n2021-02-11,8,\n", encoding="utf-8")
+    t = totals(df, "regulator", complete_only=True, regulators=["IMY"], rates=path)
+    assert t["total_eur"].tolist() == pytest.approx([1_260_850])
+
+
+def test_a_broken_price_file_matters_only_to_constant_prices(tmp_path, lifecycle_csv) -> None:
+    folder = tmp_path / "lazy"
+    folder.mkdir()
+    (folder / "fines.csv").write_bytes(lifecycle_csv.read_bytes())
+    (folder / "price_indices.csv").write_text("area,currency\nEA,EUR\n", encoding="utf-8")
+    c = load(folder / "fines.csv", lazy=True)
+    assert totals(c, "regulator")["n_fines"].tolist() == [3, 1, 1]
+    with pytest.raises(FinestatsError, match="price_indices.csv"):
+        totals(c, "regulator", real=2020)

@@ -42,8 +42,10 @@ def counted_converted(
     return attach(conv, result_meta(c, q, table, "counted fines, converted", len(rows)))
 
 
-def _text_columns(out: pd.DataFrame, cols: tuple[str, ...] = TEXT_COLUMNS) -> pd.DataFrame:
-    for c in cols:
+def _text_columns(out: pd.DataFrame) -> pd.DataFrame:
+    """The text columns of ``out`` (those of :data:`TEXT_COLUMNS` it has) as plain text, a
+    missing value as an empty text."""
+    for c in TEXT_COLUMNS:
         if c in out.columns:
             out[c] = out[c].astype(str).where(out[c].notna(), "")
     return out
@@ -130,9 +132,7 @@ def largest_fines(
         "fx_date",
     ]
     out = conv.sort_values([f"amount_{cur}", "fine_id"], ascending=[False, True])
-    out = _text_columns(
-        out[cols].head(n).reset_index(drop=True), ("regulator", "currency", "status")
-    )
+    out = _text_columns(out[cols].head(n).reset_index(drop=True))
     return attach(out, meta_of(conv).replace(what=f"the {n} largest counted fines"))
 
 
@@ -320,7 +320,7 @@ def matter_decisions(
         "fx_source",
     ]
     out = conv[cols].sort_values(["decision_date", "fine_id"]).reset_index(drop=True)
-    out = _text_columns(out, ("regulator", "currency", "status", "fx_source"))
+    out = _text_columns(out)
     what = (
         f"every record of matter {', '.join(q.matters)}"
         if q.matters
@@ -422,7 +422,7 @@ def with_regulator_names(table: pd.DataFrame, data: Data) -> pd.DataFrame:
     at = list(out.columns).index("regulator") + 1
     out.insert(at, "regulator_name", codes.map(names["regulator_name"]).to_numpy())
     out.insert(at + 1, "country", codes.map(names["country"].astype(str)).to_numpy())
-    return attach(out, meta_of(table)) if meta_of(table) else out
+    return out  # a copy of the table: its description (attrs) too
 
 
 def largest_groups(by_group: pd.DataFrame, top: int = 10) -> pd.DataFrame:

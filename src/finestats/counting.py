@@ -145,9 +145,10 @@ def _what_stands(
     chain: list[str], steps: pd.DataFrame, when: pd.Series, replaced: pd.Series
 ) -> str | None:
     """The record of a chain that stands after its court history (None: nothing stands):
-    records and events in date order, a record before an event of the same day."""
+    records and events in date order, a record before an event of the same day, records of one
+    day in chain order and events of one day in the order of the events file (a stable sort)."""
     timeline = [(when[r], 0, "record", r) for r in chain[1:]]
-    timeline += [(e.date, 1, e.outcome, e.fine_id) for e in steps.sort_values("date").itertuples()]
+    timeline += [(e.date, 1, e.outcome, e.fine_id) for e in steps.itertuples()]
     current: str | None = chain[0]
     for _, _, what, record in sorted(timeline, key=lambda t: (t[0], t[1])):
         if what == "record":
@@ -228,13 +229,13 @@ def _known(
     known = {fold(v): v for v in every[col].dropna().astype(str).unique()}
     unknown = [w for w in wanted if fold(w) not in known]
     if unknown and check:
-        plural = {"country": "countries", "matter": "matters"}.get(col, col + "s")
+        plural = "countries" if col == "country" else col + "s"
         raise UsageError(
             f"unknown {col} {', '.join(unknown)}: known {plural} are "
             + ", ".join(sorted(known.values(), key=str.casefold))
         )
-    values = rows[col].astype(object).where(rows[col].notna(), "")
-    return values.map(fold).isin([fold(w) for w in wanted]).to_numpy()
+    values = rows[col].astype(object).map(fold, na_action="ignore")  # a missing value stays NaN
+    return values.isin([fold(w) for w in wanted]).to_numpy()
 
 
 def _containing(every: pd.DataFrame, rows: pd.DataFrame, col: str, texts: Iterable[str]):

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from finestats import prices as prices_mod
-from finestats.collection import Collection, Data, resolve
+from finestats.collection import Data, resolve
 from finestats.conversion import convert
 from finestats.counting import announcement_unknown, select
 from finestats.coverage import scope_text
@@ -108,7 +108,7 @@ def result_meta(
     data: Data, q: Query, rates: Any, what: str, n_records: int, by: Sequence[str] = ()
 ) -> ResultMeta:
     """The :class:`ResultMeta` of a result computed from ``data`` with ``q`` and ``rates``."""
-    c = data if isinstance(data, Collection) else resolve(data)
+    c = resolve(data)  # a Collection as it is
     src = c.source or source_of(c.fines)
     extra: dict[str, Any] = {}
     if q.real is not None and c.prices is not None:
@@ -153,9 +153,9 @@ def pivot(
     if "by" in settings:
         raise UsageError("pivot takes rows= and columns=, not by= (use totals for by=)")
     tidy = totals(data, (rows, columns), currency, query=query, rates=rates, **settings)
-    meta = tidy.attrs.get("finestats")
-    real = meta.query.real if meta is not None else None
-    cur = (meta.query.currency if meta is not None else currency or "EUR").lower()
+    meta: ResultMeta = tidy.attrs[META_KEY]  # totals always attaches its ResultMeta
+    real = meta.query.real
+    cur = meta.query.currency.lower()
     value = f"total_{cur}_real_{real}" if real is not None else f"total_{cur}"
     wide = tidy.pivot(index=rows, columns=columns, values=value).fillna(0.0)
     wide = wide.sort_index(key=_sort_key).sort_index(axis=1, key=_sort_key)
@@ -164,8 +164,7 @@ def pivot(
     wide["Total"] = wide.sum(axis=1)
     wide.loc["Total"] = wide.sum(axis=0)
     wide.attrs = dict(tidy.attrs)
-    if meta is not None:  # every cell is money, whatever the columns are named
-        wide.attrs[META_KEY] = meta.with_extra(cells="money")
+    wide.attrs[META_KEY] = meta.with_extra(cells="money")  # every cell is money
     return wide
 
 
@@ -177,5 +176,5 @@ def headline(table: pd.DataFrame) -> dict[str, float | int]:
     return {
         "n_fines": int(table["n_fines"].sum()),
         "total": float(table[f"total_{cur}"].sum()),
-        "max": float(table[f"max_{cur}"].max()) if len(table) else float("nan"),
+        "max": float(table[f"max_{cur}"].max()),  # NaN: the max of no rows
     }
