@@ -124,3 +124,10 @@ def test_saved_widget_state_is_stripped() -> None:
     model = {"type": "notebook", "content": dirty}
     strip_outputs_hook(model=model, path="00-explore.ipynb", contents_manager=None)
     assert "widgets" not in model["content"]["metadata"]
+
+
+@pytest.mark.parametrize("word", ["bundled", " Bundled ", "BUNDLED"])
+def test_a_rates_keyword_in_any_case_is_the_keyword_not_a_path(word: str) -> None:
+    """As on the command line (``--rates Bundled``): the word names the bundled ECB history."""
+    ctx = check_parameters(rates_path=word, output_dir=None)
+    assert ctx.rates.source == finestats.load_rates("bundled").source

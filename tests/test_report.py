@@ -595,3 +595,29 @@ def test_importing_the_report_leaves_the_process_alone() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_parameters_are_checked_once_per_distinct_selection(monkeypatch, tmp_path: Path) -> None:
+    """The report's selection is checked once, and again only for a notebook whose own parameter
+    (02's regulator) is set; a rates keyword in any case stays the keyword, a path is absolute."""
+    from finestats import report
+
+    calls = []
+    real = report.check_parameters
+    monkeypatch.setattr(report, "check_parameters", lambda **kw: calls.append(kw) or real(**kw))
+    nbs = report._notebooks(NOTEBOOKS)
+    cur, params, _, ctx = report._checked_parameters("sek", {"rates_path": "Bundled"}, nbs)
+    assert (cur, ctx.query.currency, params["rates_path"], len(calls)) == (
+        "SEK",
+        "SEK",
+        "Bundled",
+        1,
+    )
+    calls.clear()
+    _, params, _, ctx = report._checked_parameters("EUR", {"regulator": "ico"}, nbs)
+    assert len(calls) == 2 and calls[1]["regulator"] == "ico"  # 02-regulator-profile only
+    assert ctx.regulator is None  # the report's own selection: every regulator
+    shutil.copytree(RAW, tmp_path / "raw")
+    monkeypatch.chdir(tmp_path)
+    _, params, _, _ = report._checked_parameters("EUR", {"data_path": "raw/fines.csv"}, nbs[:1])
+    assert params["data_path"] == str(tmp_path / "raw" / "fines.csv")

@@ -218,17 +218,18 @@ def _per_year(data: Data, q: Query, years: pd.Series, rates: RatesArg, missing: 
     except RatesError as exc:
         failing = set(exc.fine_ids)
     rows = select(data, q, rates=rates)
-    bad_years = set(rows.loc[rows["fine_id"].isin(failing), "year"])
+    bad = rows["fine_id"].isin(failing)
+    bad_years = set(rows.loc[bad, "year"])
+    good = rows[~rows["year"].isin(bad_years)]  # the other years, converted once
+    sums = convert(good, query=q, rates=rates).groupby("year")[f"amount_{cur}"].sum()
     values = {}
     for year in years:
         if year in bad_years:
             values[year] = np.nan
-            missing.setdefault(year, set()).update(
-                rows.loc[(rows["year"] == year) & rows["fine_id"].isin(failing), "fine_id"]
-            )
+            in_year = rows["year"] == year
+            missing.setdefault(year, set()).update(rows.loc[in_year & bad, "fine_id"])
         else:
-            t = totals(data, "year", query=q.replace(years=(year, year)), rates=rates)
-            values[year] = t[f"total_{cur}"].item()  # one row: the year
+            values[year] = float(sums[year])
     return values
 
 

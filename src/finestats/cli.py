@@ -36,7 +36,7 @@ from finestats.fileio import atomic_write_text
 from finestats.formatting import is_money
 from finestats.notebook import OWN, notebook_params
 from finestats.query import Query, ResultMeta, attach, meta_of, settings
-from finestats.rates import describe_rates, load_rates
+from finestats.rates import describe_rates, load_rates, rates_keyword
 from finestats.reconcile import crosscheck
 from finestats.snapshots import describe_store, newest_snapshot, remove, update
 from finestats.terminal import figures_text, plain_table, wrap
@@ -222,9 +222,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 def _rates_arg(value: str | None) -> Any:
-    if value is None or value.strip().lower() in ("forex", "bundled"):
-        return value
-    return paths.absolute(value)
+    return value if value is None or rates_keyword(value) else paths.absolute(value)
 
 
 # -- validate, coverage ----------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,10 +26,10 @@ from finestats.csvtable import Cells, Checks, read_cells, stripped_cells
 from finestats.errors import FineDataError, FineDataWarning, Notice, Problem, RatesError
 from finestats.figures import FIGURES_NAME, load_figures
 from finestats.records import read_records, source_of
-from finestats.schema import FINES
+from finestats.schema import BLOCKED_HOSTS, FINES, URL, names
 
-URL_RE = re.compile(r"^https?://[^\s/]+\.[^\s/]+(?:/\S*)?$")
-BLOCKED_COLUMNS = ("host", "reason")
+BLOCKED_COLUMNS = names(BLOCKED_HOSTS)
+_HOST = next(c for c in BLOCKED_HOSTS if c.name == "host")
 #: A provisional notice older than this, with no final record and no note, is an error.
 STALE_PROVISIONAL_YEARS = 2
 BILLION = 1e9
@@ -108,11 +107,7 @@ def blocked_hosts(fines: Path | None = None) -> dict[str, str]:
     for col in BLOCKED_COLUMNS:  # a value that is only spaces or tabs is none
         checks.flag(frame[col] == "", col, "a value (this column is required)")
     hosts = frame["host"].str.lower()
-    checks.flag(
-        ~hosts.str.fullmatch(r"[a-z0-9.-]+\.[a-z0-9-]+"),
-        "host",
-        "a host name such as example.com",
-    )
+    checks.flag(~hosts.str.fullmatch(_HOST.pattern), "host", _HOST.expected)
     checks.raise_if_any()
     return dict(zip(hosts, frame["reason"], strict=True))
 
@@ -130,7 +125,7 @@ def _host_blocked(url: str, blocked: dict[str, str]) -> str | None:
 def _sources(checks: Checks, df: pd.DataFrame, blocked: dict[str, str]) -> None:
     url = df["source_url"].astype(str)
     checks.flag(
-        ~url.str.fullmatch(URL_RE.pattern[1:-1]),
+        ~url.str.fullmatch(URL),
         "source_url",
         "an http(s) URL of the page the figures come from",
     )

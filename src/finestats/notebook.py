@@ -30,7 +30,7 @@ from finestats.formatting import CELL_WIDTH, escape_markdown, filters_text, read
 from finestats.parsing import parse_date, parse_text, parse_year
 from finestats.prices import index_years
 from finestats.query import Query, aliases, settings
-from finestats.rates import RateSource, RateTable, load_rates
+from finestats.rates import RateSource, RateTable, load_rates, rates_keyword
 from finestats.reconcile import crosscheck
 from finestats.totals import pivot, totals
 
@@ -341,9 +341,7 @@ def _path(name: str, value: Any) -> Path | None:
 
 
 def _rates(value: Any) -> Any:
-    if value is None or value in ("forex", "bundled"):
-        return value
-    return _path("rates_path", value)
+    return value if value is None or rates_keyword(value) else _path("rates_path", value)
 
 
 def _years(data: Collection | None, start: Any, end: Any) -> tuple[int, int]:

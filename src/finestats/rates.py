@@ -46,6 +46,7 @@ __all__ = [
     "RateTable",
     "read_ecb_bytes",
     "read_ecb_file",
+    "rates_keyword",
 ]
 
 #: Euro legacy currencies: the irrevocable conversion rate (units per 1 EUR) fixed by the EU
@@ -361,6 +362,16 @@ def read_ecb_bytes(data: bytes, name: str, source: str) -> RateTable:
 
 
 RatesArg = str | os.PathLike[str] | RateTable | RateSource | None
+#: The rate sources named by a word rather than a path (any case, spaces around ignored).
+KEYWORDS = ("bundled", "forex")
+
+
+def rates_keyword(rates: Any) -> str | None:
+    """``"bundled"`` or ``"forex"`` when ``rates`` names one of them, else None (a path, a
+    table or nothing)."""
+    if isinstance(rates, str) and rates.strip().lower() in KEYWORDS:
+        return rates.strip().lower()
+    return None
 
 
 def load_rates(rates: RatesArg = None) -> RateTable | RateSource:
@@ -379,11 +390,12 @@ def load_rates(rates: RatesArg = None) -> RateTable | RateSource:
         return _snapshot_table(newest_snapshot())
     if isinstance(rates, RateTable | RateSource):
         return rates
-    if isinstance(rates, str) and rates.strip().lower() == "forex":
+    keyword = rates_keyword(rates)
+    if keyword == "forex":
         from finestats.forex import ForexRates  # imports forex_python and requests
 
         return ForexRates()
-    if isinstance(rates, str) and rates.strip().lower() == "bundled":
+    if keyword == "bundled":
         return _snapshot_table(bundled_snapshot())
     if not isinstance(rates, str | os.PathLike) or str(rates) == "":
         raise UsageError(

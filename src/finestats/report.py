@@ -47,7 +47,15 @@ from finestats.errors import NothingToShow, ReportError, UsageError
 from finestats.fileio import write_json
 from finestats.formatting import filters_text, view_text
 from finestats.jupyter import KERNEL_NAME, KernelLanes
-from finestats.notebook import OWN, PATHS, check_parameters, known_parameters, nothing_matches
+from finestats.notebook import (
+    OWN,
+    PATHS,
+    Context,
+    check_parameters,
+    known_parameters,
+    nothing_matches,
+)
+from finestats.rates import rates_keyword
 from finestats.workbook import report_workbook
 
 HEADLINE_NAME = "headline.json"
@@ -100,8 +108,7 @@ def build_report(
     if str(out).strip() == "":
         raise UsageError("--out is empty: give a folder for the reports, e.g. --out reports")
     notebooks = _notebooks(Path(notebooks_dir) if notebooks_dir else paths.notebooks_dir())
-    cur, params, declared = _checked_parameters(currency, parameters, notebooks)
-    ctx = check_parameters(**_report_selection(cur, params), output_dir=None, require_fines=False)
+    cur, params, declared, ctx = _checked_parameters(currency, parameters, notebooks)
     _check_years(ctx)
     out_dir = archive.prepare(paths.absolute(out))  # created once the parameters are good
     with archive.locked(out_dir):
@@ -156,14 +163,12 @@ def _notebooks(folder: Path) -> list[Path]:
 
 def _checked_parameters(
     currency: str, parameters: dict[str, Any] | None, notebooks: list[Path]
-) -> tuple[str, dict[str, Any], dict[str, set[str]]]:
-    """The report's parameters, every one checked (names, values, own parameters against the
-    data) before any kernel starts; paths and the user folder resolved once, here."""
+) -> tuple[str, dict[str, Any], dict[str, set[str]], Context]:
+    """The report's currency, parameters, the parameters each notebook declares, and the context
+    of the report's own selection, every parameter checked (names, values, each notebook's own
+    parameters against the data) before any kernel starts; paths resolved once, here."""
     params = dict(parameters or {})
     cur = params.pop("currency", currency)
-    ctx_currency = check_parameters(
-        currency=cur, output_dir=None, require_fines=False
-    ).query.currency
     for key in RESERVED:
         if key in params:
             raise UsageError(f"{key} is set by the report; pass --out instead")
@@ -179,12 +184,16 @@ def _checked_parameters(
         value = params.get(key)
         if value is None and key == "data_path":
             params[key] = str(paths.default_fines_path())
-        elif isinstance(value, str | os.PathLike) and str(value) not in ("", "forex", "bundled"):
+        elif isinstance(value, str | os.PathLike) and str(value) and not rates_keyword(value):
             params[key] = str(paths.absolute(value))
-    for nb in notebooks:  # each notebook's own parameters, with the shared ones, checked now
-        own = {k: v for k, v in params.items() if k in declared[nb.name] or k not in OWN}
-        check_parameters(currency=ctx_currency, **own, output_dir=None, require_fines=False)
-    return ctx_currency, params, declared
+    shared = _report_selection(cur, params)
+    ctx = check_parameters(**shared, output_dir=None, require_fines=False)
+    cur = ctx.query.currency
+    for nb in notebooks:  # a notebook's own parameters (02's regulator...), with the shared ones
+        own = {k: v for k, v in params.items() if k in OWN and k in declared[nb.name]}
+        if own:
+            check_parameters(**shared, **own, output_dir=None, require_fines=False)
+    return cur, params, declared, ctx
 
 
 def _check_years(ctx: Any) -> None:

@@ -577,10 +577,6 @@ def names(table: tuple[Column, ...]) -> tuple[str, ...]:
     return tuple(c.name for c in table)
 
 
-def column(table: tuple[Column, ...], name: str) -> Column:
-    return next(c for c in table if c.name == name)
-
-
 def markdown(table: tuple[Column, ...]) -> str:
     """The table as the schema section of data/README.md: one row per column."""
     lines = ["| column | meaning | value |", "|---|---|---|"]

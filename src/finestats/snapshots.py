@@ -27,7 +27,6 @@ import importlib.metadata
 import importlib.util
 import json
 import math
-import os
 import time
 import warnings
 from collections.abc import Iterator
@@ -458,9 +457,3 @@ def describe_store(store: Path | None = None) -> list[str]:
     for i in ignored:
         lines.append(f"ignored:       {i.path.name}: {i.reason}")
     return lines
-
-
-def stat_key(path: Path) -> tuple[str, int, int]:
-    """(path, mtime_ns, size): what identifies a file's current content for the caches."""
-    st = os.stat(path)
-    return str(path), st.st_mtime_ns, st.st_size
