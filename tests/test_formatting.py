@@ -186,3 +186,22 @@ def test_is_money_by_name() -> None:
     other = ["notice_id", "final_id", "final_date", "final_share", "fx_rate", "n_fines", "year"]
     assert [formatting.is_money(c) for c in money] == [True] * len(money)
     assert [formatting.is_money(c) for c in other] == [False] * len(other)
+
+
+def test_readable_shows_every_rate_and_ratio_to_six_digits() -> None:
+    table = pd.DataFrame(
+        {
+            "fx_rate": [1 / 353.39],
+            "implied_rate": [10.0868],
+            "real_factor": [126.07 / 116.82],
+            "final_share": [2 / 3],
+            "total_eur": [1234.5],
+        }
+    )
+    assert formatting.readable(table).iloc[0].tolist() == [
+        "0.00282973",
+        "10.0868",
+        "1.07918",
+        "0.666667",
+        "1,234",
+    ]

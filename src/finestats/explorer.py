@@ -38,10 +38,17 @@ from finestats import charts
 from finestats.analyses import fines_behind, largest_groups
 from finestats.collection import Collection, Data, load, resolve
 from finestats.errors import FinestatsError, UsageError
-from finestats.formatting import convention, filters_text, format_amount, readable, view_text
+from finestats.formatting import (
+    convention,
+    filters_text,
+    format_amount,
+    readable,
+    shorten_text,
+    view_text,
+)
 from finestats.notebook import nothing_matches
 from finestats.prices import index_years
-from finestats.query import Query, Setting, as_query, attach, meta_of, settings
+from finestats.query import Query, Setting, aliases, as_query, attach, meta_of, settings
 from finestats.rates import RatesArg, RateTable, load_rates
 from finestats.totals import NO_VALUE, group_keys, headline, totals
 
@@ -224,7 +231,7 @@ class Explorer:
     def set(self, **changes: Any) -> Explorer:
         """Set several controls at once (settings by name or alias, and ``by``), then refresh
         once. A value a control cannot hold is a UsageError."""
-        names = {**{n: n for n in settings()}, **_aliases()}
+        names = aliases()
         unknown = sorted(k for k in changes if k != "by" and k not in names)
         if unknown:
             raise UsageError(f"unknown setting {', '.join(unknown)}")
@@ -498,9 +505,7 @@ def _labels(fines: pd.DataFrame, data: Collection, keys: Sequence[str]) -> pd.Da
 def short_message(exc: BaseException) -> str:
     """An error as one short line: a finestats error's own message; anything else is a bug,
     named as such (the exception stays in ``explorer.error``)."""
-    text = " ".join(str(exc).split())
-    if len(text) > MESSAGE_LIMIT:
-        text = text[: MESSAGE_LIMIT - 1] + "…"
+    text = shorten_text(exc, MESSAGE_LIMIT)
     if isinstance(exc, FinestatsError):
         return f"{type(exc).__name__}: {text}"
     return f"Unexpected {type(exc).__name__}: {text} (a finestats bug; see explorer.error)"
@@ -666,10 +671,6 @@ def _widgets() -> Any:
     import ipywidgets
 
     return ipywidgets
-
-
-def _aliases() -> dict[str, str]:
-    return {alias: name for name, s in settings().items() for alias in s.aliases}
 
 
 def _label(name: str) -> str:

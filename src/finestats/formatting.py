@@ -195,6 +195,10 @@ def format_figure(value: float, measure: str, currency: str) -> str:
     return format_amount(value, currency, significant=3)
 
 
+#: Columns of rates, factors and ratios: shown to 6 significant digits, never rounded as money.
+RATE_COLUMNS = ("fx_rate", "implied_rate", "real_factor", "final_share")
+
+
 def readable(table: pd.DataFrame, *, width: int | None = CELL_WIDTH) -> pd.DataFrame:
     """A copy for reading on screen: amounts with thousands separators and no decimals, rates
     with 6 significant digits, dates as ``YYYY-MM-DD``, blanks for missing values, long text
@@ -206,7 +210,7 @@ def readable(table: pd.DataFrame, *, width: int | None = CELL_WIDTH) -> pd.DataF
         s = out[col]
         if pd.api.types.is_float_dtype(s) and (is_money(name)):
             out[col] = s.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
-        elif name in ("fx_rate", "implied_rate", "real_factor") and pd.api.types.is_float_dtype(s):
+        elif name in RATE_COLUMNS and pd.api.types.is_float_dtype(s):
             out[col] = s.map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%d").fillna("")

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from finestats.archive import NAME_RE
 from finestats.fileio import atomic_write_text
 from finestats.formatting import format_amount
 
@@ -227,7 +228,7 @@ def write_archive_index(out_dir: Path, manifests: list[dict[str, Any]]) -> Path:
     rows = []
     for m in reversed(manifests):
         name = str(m["report"])
-        if not SAFE_NAME.match(name):
+        if not NAME_RE.match(name):
             continue
         ch = m.get("changes") or {}
         what = (
@@ -260,6 +261,3 @@ def write_archive_index(out_dir: Path, manifests: list[dict[str, Any]]) -> Path:
 
 def _total(m: dict[str, Any]) -> str:
     return format_amount(m.get("total"), str(m.get("currency")), significant=3)
-
-
-SAFE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-[A-Z]{3}(?:-\d+)?$")

@@ -46,7 +46,7 @@ from finestats.coverage import scope_text
 from finestats.errors import NothingToShow, ReportError, UsageError
 from finestats.fileio import write_json
 from finestats.formatting import filters_text, view_text
-from finestats.jupyter import KERNEL_NAME, KernelLanes
+from finestats.jupyter import KERNEL_NAME, KernelLanes, parameters_source
 from finestats.notebook import (
     OWN,
     PATHS,
@@ -207,23 +207,20 @@ def _check_years(ctx: Any) -> None:
 def declared_parameters(nb_path: Path) -> set[str]:
     """The names the notebook's ``parameters`` cell assigns (read with ``ast``: the cell holds
     plain assignments; papermill is then imported only by the threads that run notebooks)."""
-    nb = json.loads(nb_path.read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            try:
-                tree = ast.parse("".join(cell.get("source", "")))
-            except SyntaxError as exc:
-                raise UsageError(
-                    f"{nb_path.name}: the parameters cell is not valid Python ({exc.msg})"
-                ) from None
-            return {
-                t.id
-                for node in tree.body
-                if isinstance(node, ast.Assign | ast.AnnAssign)
-                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                if isinstance(t, ast.Name)
-            }
-    return set()
+    source = parameters_source(json.loads(nb_path.read_text(encoding="utf-8")))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise UsageError(
+            f"{nb_path.name}: the parameters cell is not valid Python ({exc.msg})"
+        ) from None
+    return {
+        t.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(t, ast.Name)
+    }
 
 
 def _report_selection(cur: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from functools import partial
 import pandas as pd
 
 from finestats.formatting import (
+    RATE_COLUMNS,
     convention,
     filters_text,
     format_figure,
@@ -32,7 +33,6 @@ MIN_TEXT = 8
 GAP = 2
 #: Text made of figures only (amounts, dates, a period such as 2018-05-25..2025-12-31).
 FIGURES = re.compile(r"[\d\s.,:;/+\-%]+")
-RATE_COLUMNS = ("fx_rate", "implied_rate", "real_factor", "final_share")
 
 
 def width() -> int:

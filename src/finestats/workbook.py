@@ -22,13 +22,13 @@ import pandas as pd
 
 from finestats.export import FORMULA_START, meta_path, money_column, sidecar, writes_index
 from finestats.fileio import atomic_write
+from finestats.formatting import RATE_COLUMNS
 
 __all__ = ["export_xlsx", "report_workbook", "workbook_bytes"]
 
 #: The creation date every workbook records (same inputs, same bytes).
 CREATED = dt.datetime(2000, 1, 1)
 MAX_SHEET_NAME = 31
-RATE_COLUMNS = ("fx_rate", "implied_rate", "real_factor", "final_share")
 #: What the ``about`` sheet says of text cells (a workbook needs no apostrophes, unlike a CSV).
 TEXT_CELLS = (
     "every text cell is stored as text, never as a formula: a cell starting with = + - @ is "
