@@ -74,3 +74,16 @@ def test_validate_reports_a_bad_events_file(collection) -> None:
     assert_clean_error(proc, f"{fines.parent / 'events.csv'}:2: column 'outcome' value 'quashed'")
     ok = collection(events=GOOD)
     assert "1 court events valid" in run("validate", str(ok)).stdout
+
+
+def test_events_are_checked_again_when_only_a_decision_date_changes(tmp_path, lifecycle_csv):
+    """The check against the records is not cached past a change of their dates: an event of
+    2021-03-01 on a record redated to 2021-06-01 (same ids) is an error in the same process."""
+    path = tmp_path / "events.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    fines = load_fines(lifecycle_csv)
+    assert len(load_events(path, fines)) == 1
+    later = fines.copy()
+    later.loc[later["fine_id"] == "ico-2020-alpha", "decision_date"] = pd.Timestamp("2021-06-01")
+    with pytest.raises(FineDataError, match="expected a date on or after the decision it"):
+        load_events(path, later)

@@ -42,7 +42,10 @@ def load_events(path: str | os.PathLike[str], fines: pd.DataFrame | None = None)
     problem as ``FILE:LINE: column 'C' value 'V': expected ...``. Read once per file content.
     """
     p = paths.absolute(path)
-    key = () if fines is None else (len(fines), tuple(fines["fine_id"].astype(str)))
+    key = ()  # the events are checked against the records' ids and decision dates
+    if fines is not None:
+        days = pd.to_datetime(fines["decision_date"]).to_numpy("datetime64[ns]").view("int64")
+        key = (tuple(fines["fine_id"].astype(str)), tuple(days.tolist()))
     return CACHE.get([p], lambda: _load(p, fines), "events", key)
 
 
