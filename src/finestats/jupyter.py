@@ -52,6 +52,19 @@ def kernel_manager_class() -> type:
         def kernel_spec(self) -> KernelSpec:
             return spec
 
+        def client(self, **kwargs: Any) -> Any:
+            """A client of the kernel, remembered so that :meth:`close_clients` stops it:
+            papermill leaves running the client of a kernel it was given (its sockets, zmq
+            context and heartbeat thread: about 12 file descriptors a notebook)."""
+            kc = super().client(**kwargs)
+            self.__dict__.setdefault("_finestats_clients", []).append(kc)
+            return kc
+
+        def close_clients(self) -> None:
+            clients = self.__dict__.get("_finestats_clients", [])
+            while clients:
+                clients.pop().stop_channels()
+
     return FinestatsKernelManager
 
 
@@ -105,7 +118,8 @@ class KernelLanes:
             # a kernel that died is dropped; take (or launch) another
 
     def release(self, km: Any) -> None:
-        """Give a kernel back for the next notebook."""
+        """Give a kernel back for the next notebook (the clients the last one used stopped)."""
+        km.close_clients()
         with self._lock:
             self._used.add(id(km))
             self._free.append(km)
@@ -120,6 +134,7 @@ class KernelLanes:
         from nbclient.util import run_sync
 
         for km in self._all:
+            km.close_clients()
             try:
                 run_sync(km.shutdown_kernel)(now=True)
             except Exception:  # noqa: BLE001 - a kernel that already died needs no stopping
