@@ -194,3 +194,13 @@ def test_published_vs_finestats_pairs_each_reproducible_total(tmp_path) -> None:
     assert 7_100_000_000 in widths
     assert round(total["finestats"]) in widths
     assert len(ax.patches) == 4
+
+
+def test_bar_labels_show_three_significant_digits_like_the_headline() -> None:
+    """One precision for every label of a chart: not "EUR 45bn" beside "EUR 593.8M"."""
+    table = pd.DataFrame(
+        {"regulator": ["DPC", "CNIL", "ICO"], "total_eur": [45.0e9, 593.8e6, 740.0e6]}
+    )
+    fig = charts.bar_by_regulator(table, meta=Query())
+    labels = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert labels == ["EUR 45.0bn", "EUR 594M", "EUR 740M"]

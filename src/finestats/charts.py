@@ -305,7 +305,7 @@ def stacked_by_year(
         bottom = bottom + wide[name]
     rotate = crowded(len(years), 8.0)
     for x, total in zip(years, bottom, strict=True):
-        bar_label(ax, format_amount(total, cur), (x, total), rotate=rotate)
+        bar_label(ax, format_amount(total, cur, significant=3), (x, total), rotate=rotate)
     ax.set_xlabel("Year of decision" if m.query.on == "decision_date" else "Year of announcement")
     if keep:
         ax.legend(
@@ -337,7 +337,7 @@ def bar_by_regulator(
     names = [str(n) for n in t.index]
     ax.barh(names, t.to_numpy(), color=[cmap[n] for n in names], height=0.7)
     for name, v in zip(names, t.to_numpy(), strict=True):
-        bar_label(ax, format_amount(v, cur), (v, name), horizontal=True)
+        bar_label(ax, format_amount(v, cur, significant=3), (v, name), horizontal=True)
     ax.set_ylabel("Regulator")
     ax.margins(x=0.12)
     finish(fig, ax, title or f"Total fines per regulator ({cur})", m, horizontal=True)
@@ -361,7 +361,7 @@ def bar_by_key(
     names = [str(n) for n in t[key]]
     ax.barh(names, t[value].to_numpy(), color=PALETTE[0], height=0.7)
     for name, v, n in zip(names, t[value].to_numpy(), t["n_fines"], strict=True):
-        bar_label(ax, f"{format_amount(v, cur)} ({n})", (v, name), horizontal=True)
+        bar_label(ax, f"{format_amount(v, cur, significant=3)} ({n})", (v, name), horizontal=True)
     ax.set_ylabel(key.replace("_", " ").capitalize())
     ax.margins(x=0.15)
     finish(fig, ax, title or f"Total fines per {key} ({cur})", m, horizontal=True)
@@ -390,7 +390,7 @@ def articles_chart(table: pd.DataFrame, *, top: int = 15, meta: ResultMeta | Non
     axes[1].barh(labels, t[value], color=PALETTE[1], height=0.7)
     for y, n, v in zip(labels, t["n_fines"], t[value], strict=True):
         bar_label(axes[0], str(n), (n, y), horizontal=True)
-        bar_label(axes[1], format_amount(v, cur), (v, y), horizontal=True)
+        bar_label(axes[1], format_amount(v, cur, significant=3), (v, y), horizontal=True)
     axes[0].set_xlabel("Fines citing the article")
     axes[1].set_xlabel(amount_axis_label(m))
     axes[1].xaxis.set_major_formatter(amount_formatter(cur))
@@ -429,7 +429,7 @@ def regulator_over_time(
     rotate = crowded(len(years), 8.0)
     sep = " · " if rotate else "\n"
     for x, v, n in zip(years, table[value], table["n_fines"], strict=True):
-        label = f"{format_amount(v, cur)}{sep}{n} fine{'s' if n != 1 else ''}"
+        label = f"{format_amount(v, cur, significant=3)}{sep}{n} fine{'s' if n != 1 else ''}"
         bar_label(ax, label, (x, v), rotate=rotate)
     ax.set_xlabel("Year of decision")
     ax.margins(y=0.18)
@@ -467,7 +467,7 @@ def own_vs_target(
     ):
         ax.bar(years, table[col], color=color, hatch=hatch, edgecolor="white", width=0.65)
         for x, v in zip(years, table[col], strict=True):
-            bar_label(ax, format_amount(v, cur), (x, v), rotate=rotate)
+            bar_label(ax, format_amount(v, cur, significant=3), (x, v), rotate=rotate)
         ax.yaxis.set_major_formatter(amount_formatter(cur))
         ax.set_xlabel("Year of decision")
         ax.grid(axis="y", color="#dddddd", linewidth=0.8)
@@ -579,8 +579,10 @@ def published_vs_finestats(table: pd.DataFrame, *, currency: str = "EUR") -> Any
     ax.barh(y + 0.2, t["published"], height=0.38, color=PALETTE[1], label="published")
     ax.barh(y - 0.2, t["finestats"], height=0.38, color=PALETTE[0], label="finestats")
     for yy, pub, ours in zip(y, t["published"], t["finestats"], strict=True):
-        bar_label(ax, format_amount(pub, currency), (pub, yy + 0.2), horizontal=True)
-        bar_label(ax, format_amount(ours, currency), (ours, yy - 0.2), horizontal=True)
+        bar_label(ax, format_amount(pub, currency, significant=3), (pub, yy + 0.2), horizontal=True)
+        bar_label(
+            ax, format_amount(ours, currency, significant=3), (ours, yy - 0.2), horizontal=True
+        )
     ax.set_yticks(y, labels)
     ax.margins(x=0.15)
     ax.legend(loc="lower right", frameon=False)

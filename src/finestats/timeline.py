@@ -112,7 +112,7 @@ def _draw_decisions(
             who += f" v {r['defendant']}"
         above = i % 2 == 0  # alternate above/below so that neighbours stay legible
         label = ax.annotate(
-            f"{who}\n{format_amount(y, cur)}",
+            f"{who}\n{format_amount(y, cur, significant=3)}",
             (x, y),
             xytext=(0, 9 if above else -10),
             textcoords="offset points",
