@@ -131,3 +131,19 @@ def test_a_rates_keyword_in_any_case_is_the_keyword_not_a_path(word: str) -> Non
     """As on the command line (``--rates Bundled``): the word names the bundled ECB history."""
     ctx = check_parameters(rates_path=word, output_dir=None)
     assert ctx.rates.source == finestats.load_rates("bundled").source
+
+
+def test_show_table_never_breaks_a_date_at_its_hyphens() -> None:
+    """A narrow date column wrapped "2021-" over "02-10" on the matter timeline's page."""
+    import pandas as pd
+
+    from finestats.notebook import show_table
+
+    t = pd.DataFrame(
+        {"what": ["final"], "date": pd.to_datetime(["2021-02-10"]), "amount": [2.5e6]}
+    )
+    html_text = show_table(t).data
+    table_id = html_text.split('<table id="', 1)[1].split('"', 1)[0]
+    assert html_text.startswith(f"<style>#{table_id} td:nth-child(2) {{white-space: nowrap}}")
+    assert show_table(t).data == html_text  # same table, same bytes
+    assert "<style>" not in show_table(t[["what", "amount"]]).data

@@ -13,6 +13,7 @@ report lists the notebook as skipped.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 from collections.abc import Mapping, Sequence
@@ -420,9 +421,18 @@ def show_table(
         note = f"<p><em>Top {top} of {len(shown)} rows; the CSV file has them all.</em></p>"
         shown = shown.head(top)
     body = shown.to_html(index=index, escape=True, na_rep="", border=0, classes="finestats-table")
+    table_id = "t" + hashlib.sha256(body.encode("utf-8")).hexdigest()[:10]  # same table, same id
+    body = body.replace("<table ", f'<table id="{table_id}" ', 1)
+    dates = [  # a date is never broken at its hyphens ("2021-" over "02-10")
+        n
+        for n, col in enumerate(table.columns, start=2 if index else 1)
+        if pd.api.types.is_datetime64_any_dtype(table[col])
+    ]
+    nowrap = ", ".join(f"#{table_id} td:nth-child({n})" for n in dates)
+    css = f"<style>{nowrap} {{white-space: nowrap}}</style>" if dates else ""
     head = f"<p><strong>{html.escape(caption)}</strong></p>" if caption else ""
     style = "max-height:28em;overflow:auto" if len(shown) > 15 else ""
-    return HTML(f'{head}{note}<div style="{style}">{body}</div>')
+    return HTML(f'{css}{head}{note}<div style="{style}">{body}</div>')
 
 
 def filters_note(ctx: Context) -> Any:
