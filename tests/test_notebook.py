@@ -139,9 +139,7 @@ def test_show_table_never_breaks_a_date_at_its_hyphens() -> None:
 
     from finestats.notebook import show_table
 
-    t = pd.DataFrame(
-        {"what": ["final"], "date": pd.to_datetime(["2021-02-10"]), "amount": [2.5e6]}
-    )
+    t = pd.DataFrame({"what": ["final"], "date": pd.to_datetime(["2021-02-10"]), "amount": [2.5e6]})
     html_text = show_table(t).data
     table_id = html_text.split('<table id="', 1)[1].split('"', 1)[0]
     assert html_text.startswith(f"<style>#{table_id} td:nth-child(2) {{white-space: nowrap}}")
