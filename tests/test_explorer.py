@@ -20,6 +20,7 @@ from finestats.explorer import (
     narrowed,
     source_link,
 )
+from finestats.formatting import format_amount
 from finestats.query import Query, meta_of, settings
 from finestats.rates import load_rates
 from finestats.totals import NO_VALUE, totals
@@ -188,6 +189,11 @@ def test_the_fines_show_what_the_issue_asks(ex: Explorer) -> None:
     shown = ex.fines_view.value
     assert shown.count("<tr>") == len(ex.fines) + 1  # the header and one row per fine
     assert f"{len(ex.fines)} fines behind the selected row: SEK " in shown
+    # three significant digits, as the headline and the charts: "SEK 170M", "SEK 8.21M"
+    total = ex.fines["amount_sek"].sum()
+    assert f"behind the selected row: {format_amount(total, 'SEK', significant=3)}" in shown
+    labels = [label for label, _ in ex.rows.options]
+    assert all(re.search(r": SEK (\d\.\d\d|\d\d\.\d|\d{3})(k|M|bn) \(", x) for x in labels), labels
     assert shown.count('target="_blank" rel="noopener noreferrer"') == len(ex.fines)
     assert meta_of(ex.fines).query.regulators == ("ICO",)  # the query narrowed to the row
     assert meta_of(ex.fines).query.years == (2022, 2022)

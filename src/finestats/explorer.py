@@ -544,7 +544,7 @@ def fines_html(fines: pd.DataFrame, n_rows: int = 1) -> str:
     n = len(fines)
     caption = (
         f"{n} fine{'s' if n != 1 else ''} behind {rows}: "
-        f"{format_amount(float(fines[col].sum()), cur)}"
+        f"{format_amount(float(fines[col].sum()), cur, significant=3)}"
     )
     return f"<p><strong>{html.escape(caption)}</strong></p>" + table_html(
         fines[order], height="32em"
@@ -629,7 +629,7 @@ def _hint_html() -> str:
 
 def _row_label(keys: tuple[Any, ...], row: pd.Series, cur: str) -> str:
     n = int(row["n_fines"])
-    total = format_amount(float(row[f"total_{cur.lower()}"]), cur)
+    total = format_amount(float(row[f"total_{cur.lower()}"]), cur, significant=3)
     return f"{' · '.join(str(k) for k in keys)}: {total} ({n} fine{'s' if n != 1 else ''})"
 
 
