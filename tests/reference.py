@@ -569,6 +569,12 @@ def select(data: Data, records: Sequence[Record], s: Settings, rates: Rates) -> 
     return rows
 
 
+def outside_scope(data: Data, records: Sequence[Record], s: Settings, rates: Rates) -> int:
+    """How many of the counted, selected fines lie outside every claim of the coverage."""
+    rows = select(data, records, s, rates)
+    return sum(not in_scope(c.decision, data.coverage, rates) for c in rows)
+
+
 # -- converting --------------------------------------------------------------------------------
 
 

@@ -87,6 +87,27 @@ def test_summary_table_default() -> None:
     assert "\nScope: Complete for fines of EUR 1,000,000 or more" in proc.stdout
 
 
+def test_summary_says_how_many_fines_lie_outside_the_scope(collection, tmp_path) -> None:
+    """The lifecycle fixture with a scope for CNIL from EUR 4m: of CNIL's three fines counted
+    (Gamma 5m, Delta 3m, the 2022 penalty), two lie outside; the CSV's sidecar says so too."""
+    coverage = (
+        "regulator,regulator_name,country,period_start,period_end,threshold_eur,laws,"
+        "last_checked,method,notes\n"
+        "CNIL,CNIL,FR,2018-05-25,2025-12-31,4000000,GDPR,2026-11-27,test,\n"
+    )
+    data = str(collection(coverage=coverage))
+    proc = run("summary", "--data", data, "--by", "year", "--regulator", "CNIL")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "2 of the 3 fines counted lie outside it: a sample, not a complete count." in text
+    out = tmp_path / "cnil.csv"
+    csv_args = ("--regulator", "CNIL", "--format", "csv", "--out", str(out))
+    proc = run("summary", "--data", data, *csv_args)
+    assert proc.returncode == 0, proc.stderr
+    meta = json.loads(out.with_suffix(".meta.json").read_text(encoding="utf-8"))
+    assert (meta["n_outside_scope"], meta["n_records"]) == (2, 3)
+
+
 @pytest.mark.parametrize(
     ("options", "kwargs"),
     [

@@ -61,6 +61,48 @@ def test_convention_and_footnote() -> None:
     assert eff.startswith("effective as of 2024-12-31")
 
 
+@pytest.mark.parametrize(
+    ("outside", "n", "text"),
+    [
+        (3, 5, "3 of the 5 fines counted lie outside it: a sample, not a complete count."),
+        (12, 12, "All 12 fines counted lie outside it: a sample, not a complete count."),
+        (0, 216, "All 216 fines counted lie inside it."),
+        (1, 1, "The one fine counted lies outside it: a sample, not a complete count."),
+        (0, 1, "The one fine counted lies inside it."),
+        (0, 0, ""),  # no fine: nothing to say
+        (None, 5, ""),  # no declared scope to judge by
+    ],
+)
+def test_outside_scope_text(outside, n, text) -> None:
+    assert formatting.outside_scope_text(outside, n) == text
+
+
+def test_footnote_and_headline_say_how_many_fines_lie_outside_the_scope() -> None:
+    meta = ResultMeta(
+        Query(), "t", rate_snapshot="2026-10-30", scope="Complete for X.", n_records=5
+    )
+    assert formatting.footnote_text(meta).endswith("Scope: Complete for X.")  # not judged
+    foot = formatting.footnote_text(meta.replace(n_outside_scope=3))
+    assert foot.endswith(
+        "Scope: Complete for X. 3 of the 5 fines counted lie outside it: a sample, not a "
+        "complete count."
+    )
+    head = {
+        "currency": "EUR",
+        "total": 1e6,
+        "n_fines": 5,
+        "convention": "EUR at ECB rate",
+        "view": "imposed",
+        "rate_snapshot": "2026-10-30",
+        "scope": "Complete for X.",
+        "n_outside_scope": 3,
+    }
+    assert formatting.headline_markdown(head).endswith(
+        "Scope: Complete for X&#46; 3 of the 5 fines counted lie outside it: a sample, not a "
+        "complete count."
+    )
+
+
 def test_markdown_escapes_everything_from_the_data() -> None:
     head = {
         "currency": "EUR",

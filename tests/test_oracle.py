@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import finestats
+from finestats.query import meta_of
 from finestats.snapshots import bundled_snapshot
 
 from . import reference as ref
@@ -147,6 +148,12 @@ class Shape:
     frac: float = 1.0
     bad_amount: float = float("nan")
     mask: str = ""
+
+    @property
+    def keeps_scope(self) -> bool:
+        """Whether finestats can tell the coverage.csv of these records (a frame that has lost
+        its attrs may not: it then says nothing of the scope)."""
+        return self.kind == "collection" or not self.no_attrs
 
     def build(self, env: Env) -> tuple[Any, list[ref.Record]]:
         """The data for finestats and the oracle's records (its own, for the same fine_ids)."""
@@ -385,6 +392,10 @@ def check_totals(env: Env, kw: dict[str, Any], by: tuple[str, ...], shape: Shape
     if same_refusal(got, want, case):
         return
     compare_totals(got.value, want.value, by, kw, case)
+    outside = meta_of(got.value).n_outside_scope
+    if outside is not None or shape.keeps_scope:  # a frame that cannot tell its scope says None
+        want_out = ref.outside_scope(DATA, records, oracle_settings(kw), env.rates[rates])
+        assert outside == want_out, f"{case}\noutside the scope: {outside} vs oracle {want_out}"
 
 
 def compare_totals(table: pd.DataFrame, want: list[ref.Total], by, kw, case: str) -> None:
@@ -1077,6 +1088,12 @@ BUGS: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], Callable[[Env], None
             ("regulator",),
             Shape("collection"),
             "scaled",
+        ),
+    ),
+    "the fines outside the scope are judged at the default rates": (
+        _patch_complete_only_default_rates,
+        lambda env: check_totals(  # SATS, NOK 10m (2023): inside at the scaled rates only
+            env, {"currency": "NOK"}, ("regulator",), Shape("collection"), "scaled"
         ),
     ),
     "a NaN amount is dropped from totals": (

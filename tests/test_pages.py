@@ -50,6 +50,25 @@ def test_index_headline_three_significant_digits_and_the_filters(tmp_path, lifec
     assert "Filters: decided 2020-2021; regulators ICO, IMY" in text
 
 
+def test_index_says_how_many_fines_lie_outside_the_declared_scope(tmp_path, collection):
+    """The lifecycle fixture with a scope for CNIL (EUR 4m) and IMY: of the five fines
+    counted, ICO's (no row), CNIL's Delta 3m and the 2022 penalty lie outside it."""
+    coverage = (
+        "regulator,regulator_name,country,period_start,period_end,threshold_eur,laws,"
+        "last_checked,method,notes\n"
+        "CNIL,CNIL,FR,2018-05-25,2025-12-31,4000000,GDPR,2026-11-27,test,\n"
+        "IMY,IMY,SE,2018-05-25,2025-12-31,0,GDPR,2026-11-27,test,\n"
+    )
+    data = finestats.load(collection(coverage=coverage))
+    head = headline_figures(data, Query())
+    assert (head["n_fines"], head["n_outside_scope"]) == (5, 3)
+    text = index_text(tmp_path, head, "EUR")
+    assert "lie outside it: a sample, not a complete count." in text
+    assert "3 of the 5 fines counted lie outside it" in text
+    inside = headline_figures(data, Query(complete_only=True))
+    assert "All 2 fines counted lie inside it." in index_text(tmp_path, inside, "EUR")
+
+
 @pytest.mark.parametrize(
     ("total", "largest", "shown"),
     [

@@ -336,6 +336,27 @@ def test_complete_only_keeps_the_declared_scope(collection) -> None:
     assert "EUR 4,000,000 or more" in meta_of(t).scope
 
 
+def test_totals_say_how_many_fines_lie_outside_the_declared_scope(collection) -> None:
+    """Five fines count (ICO Alpha GBP 20m, IMY Beta, CNIL Gamma 5m, Delta 3m and the 2022
+    penalty): outside COVERAGE are Alpha (no ICO row), Delta (below the 4m threshold) and the
+    penalty (below it too)."""
+    df = load(collection(coverage=COVERAGE))
+    meta = meta_of(totals(df, "regulator"))
+    assert (meta.n_outside_scope, meta.n_records) == (3, 5)
+    assert meta.as_dict()["n_outside_scope"] == 3  # in every export's sidecar
+    assert meta_of(totals(df, "regulator", complete_only=True)).n_outside_scope == 0
+    assert meta_of(totals(df, regulators=["IMY"])).n_outside_scope == 0
+    assert meta_of(totals(df, regulators=["CNIL"])).n_outside_scope == 2
+    assert meta_of(pivot(df)).n_outside_scope == 3  # the pivot keeps its totals' count
+    no_rows = meta_of(totals(df, years=2018))
+    assert (no_rows.n_outside_scope, no_rows.n_records) == (0, 0)
+
+
+def test_without_a_declared_scope_nothing_is_said_of_it(fines: pd.DataFrame) -> None:
+    meta = meta_of(totals(fines, "regulator"))
+    assert meta.n_outside_scope is None and meta.scope.startswith("No declared scope")
+
+
 def test_complete_only_without_coverage_is_an_error(fines: pd.DataFrame) -> None:
     with pytest.raises(UsageError, match="needs a coverage.csv"):
         totals(fines, complete_only=True)

@@ -566,6 +566,7 @@ def headline_figures(
         n_counted=len(counted(c, q)),
         largest=largest,
         scope=meta.scope,
+        n_outside_scope=meta.n_outside_scope,
     )
     if head["n_fines"] == 0:
         head["max"] = None

@@ -41,7 +41,15 @@ from finestats.query import Query, as_query
 from finestats.rates import RatesArg
 from finestats.schema import ARTICLE, SECTORS
 
-__all__ = ["cites_article", "complete_mask", "counted", "law_mask", "select", "with_year"]
+__all__ = [
+    "cites_article",
+    "complete_mask",
+    "counted",
+    "law_mask",
+    "outside_scope",
+    "select",
+    "with_year",
+]
 
 #: ``--law GDPR`` keeps records under the GDPR or the UK GDPR.
 LAW_FAMILIES: dict[str, tuple[str, ...]] = {"gdpr": ("GDPR", "UK GDPR")}
@@ -302,3 +310,12 @@ def complete_mask(c: Collection, rows: pd.DataFrame, rates: RatesArg = None) -> 
     eur = convert(decisions, "EUR", rates=rates)["amount_eur"].to_numpy()
     inside = pd.Series(in_scope(decisions, c.coverage, eur), index=decisions["fine_id"].to_numpy())
     return rows["fine_id"].map(inside).eq(True).to_numpy()
+
+
+def outside_scope(c: Collection, rows: pd.DataFrame, rates: RatesArg = None) -> int | None:
+    """How many of ``rows`` (counted fines) lie outside the declared scope: below its
+    threshold, decided outside its period, or of a regulator or law it does not claim. None
+    when there is no scope to judge by (no coverage.csv, or one not told)."""
+    if c.undetermined or c.coverage is None or c.coverage.empty:
+        return None
+    return int(len(rows) - np.count_nonzero(complete_mask(c, rows, rates)))

@@ -90,10 +90,12 @@ def in_scope(df: pd.DataFrame, coverage: pd.DataFrame, amount_eur: np.ndarray) -
     inside = np.zeros(len(df), dtype=bool)
     regulator = df["regulator"].astype(str).to_numpy(object)
     decided = df["decision_date"].to_numpy("datetime64[ns]")
-    laws = law_names(df["law"]).to_numpy(object)
+    codes, texts = pd.factorize(df["law"].fillna("").astype(str))  # a few distinct law lists
+    laws = law_names(pd.Series(texts, dtype=object)).to_numpy(object)
     for row in coverage.itertuples(index=False):
         claimed = frozenset(x.strip() for x in str(row.laws).split(";") if x.strip())
-        law_ok = np.fromiter((bool(ls & claimed) for ls in laws), dtype=bool, count=len(df))
+        law_ok = np.fromiter((bool(ls & claimed) for ls in laws), dtype=bool, count=len(laws))
+        law_ok = law_ok[codes]
         inside |= (
             (regulator == row.regulator)
             & (decided >= np.datetime64(row.period_start))

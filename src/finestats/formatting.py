@@ -171,7 +171,23 @@ def footnote_text(meta: ResultMeta) -> str:
         parts.append(real_text(meta))
     if meta.scope:
         parts.append(f"Scope: {meta.scope}")
-    return " ".join(parts)
+        parts.append(outside_scope_text(meta.n_outside_scope, meta.n_records))
+    return " ".join(p for p in parts if p)
+
+
+def outside_scope_text(n_outside: int | None, n_fines: int) -> str:
+    """How many of the fines counted lie outside the declared scope (a sample there), e.g.
+    ``"42 of the 258 fines counted lie outside it: a sample, not a complete count."``; empty
+    when there is no scope to judge by or no fine."""
+    if n_outside is None or not n_fines:
+        return ""
+    if n_fines == 1:
+        where = "outside it: a sample, not a complete count" if n_outside else "inside it"
+        return f"The one fine counted lies {where}."
+    if n_outside == 0:
+        return f"All {n_fines} fines counted lie inside it."
+    share = "All" if n_outside == n_fines else f"{n_outside} of the"
+    return f"{share} {n_fines} fines counted lie outside it: a sample, not a complete count."
 
 
 def shorten_text(value: Any, width: int = CELL_WIDTH) -> str:
@@ -242,7 +258,8 @@ def headline_markdown(head: Mapping[str, Any]) -> str:
         f" {escape_markdown(head['rate_snapshot'])}."
     )
     if head.get("scope"):
-        lines.append(f"Scope: {escape_markdown(head['scope'])}")
+        outside = outside_scope_text(head.get("n_outside_scope"), head["n_fines"])
+        lines.append(f"Scope: {escape_markdown(head['scope'])} {outside}".rstrip())
     return "\n\n".join(lines)
 
 

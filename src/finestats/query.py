@@ -406,6 +406,7 @@ class ResultMeta:
     ``what`` says in words what the rows are (e.g. ``"totals by regulator, year"``); ``by`` the
     group keys; ``rate_*`` the rate table used; ``data_path``/``data_sha256`` the records file;
     ``n_records`` how many records went in; ``scope`` the declared coverage of the collection;
+    ``n_outside_scope`` how many of the fines counted lie outside it (None: no scope to judge);
     ``extra`` facts particular to one analysis (e.g. a regulator's own currency).
     """
 
@@ -419,6 +420,7 @@ class ResultMeta:
     data_sha256: str | None = None
     n_records: int = 0
     scope: str = ""
+    n_outside_scope: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> ResultMeta:
@@ -441,6 +443,7 @@ class ResultMeta:
             data_sha256=self.data_sha256,
             n_records=self.n_records,
             scope=self.scope,
+            n_outside_scope=self.n_outside_scope,
         )
         out.update(self.extra)
         return out

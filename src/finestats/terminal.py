@@ -23,6 +23,7 @@ from finestats.formatting import (
     filters_text,
     format_figure,
     is_money,
+    outside_scope_text,
     real_text,
     view_text,
 )
@@ -181,7 +182,10 @@ def result_note(meta: ResultMeta) -> str:
         text += f"\nYear: {meta.extra['year_note']}"
     if meta.query.real is not None:
         text += "\n" + real_text(meta)
-    return text + (f"\nScope: {meta.scope}" if meta.scope else "")
+    if not meta.scope:
+        return text
+    outside = outside_scope_text(meta.n_outside_scope, meta.n_records)
+    return text + f"\nScope: {meta.scope} {outside}".rstrip()
 
 
 def figures_text(table: pd.DataFrame, columns: int | None = None) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 from finestats import prices as prices_mod
 from finestats.collection import Data, resolve
 from finestats.conversion import convert
-from finestats.counting import announcement_unknown, select
+from finestats.counting import announcement_unknown, outside_scope, select
 from finestats.coverage import scope_text
 from finestats.errors import UsageError
 from finestats.parsing import parse_names
@@ -81,7 +81,7 @@ def totals(
         out.insert(len(keys) + 2, f"total_{cur}_real_{q.real}", sums.to_numpy(dtype="float64"))
     out = out.sort_values(list(keys), kind="stable", key=_sort_key).reset_index(drop=True)
     meta = result_meta(c, q, table_rates, f"totals by {', '.join(keys)}", len(rows), keys)
-    return attach(out, meta)
+    return attach(out, meta.replace(n_outside_scope=outside_scope(c, rows, table_rates)))
 
 
 def group_keys(by: str | Sequence[str]) -> tuple[str, ...]:
