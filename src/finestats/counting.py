@@ -35,7 +35,7 @@ import pandas as pd
 from finestats.collection import Collection, Data, resolve
 from finestats.conversion import convert
 from finestats.coverage import in_scope
-from finestats.errors import UsageError
+from finestats.errors import RatesError, UsageError
 from finestats.events import STANDING
 from finestats.query import Query, as_query
 from finestats.rates import RatesArg
@@ -315,7 +315,13 @@ def complete_mask(c: Collection, rows: pd.DataFrame, rates: RatesArg = None) -> 
 def outside_scope(c: Collection, rows: pd.DataFrame, rates: RatesArg = None) -> int | None:
     """How many of ``rows`` (counted fines) lie outside the declared scope: below its
     threshold, decided outside its period, or of a regulator or law it does not claim. None
-    when there is no scope to judge by (no coverage.csv, or one not told)."""
+    when there is no scope to judge by (no coverage.csv, or one not told) or when ``rates``
+    cannot convert some decision to EUR at its decision date (a query converted at another date
+    still answers; ``complete_only`` would refuse)."""
     if c.undetermined or c.coverage is None or c.coverage.empty:
         return None
-    return int(len(rows) - np.count_nonzero(complete_mask(c, rows, rates)))
+    try:
+        inside = complete_mask(c, rows, rates)
+    except RatesError:
+        return None
+    return int(len(rows) - np.count_nonzero(inside))
