@@ -563,11 +563,12 @@ def test_wrong_input_to_the_new_options_is_one_line(args: list[str], message: st
 
 
 def test_top_without_sort_gives_the_largest() -> None:
-    """--top 3 on a summary by group: the three largest groups (Meta Platforms, ByteDance,
-    Amazon in EUR), not the first three names in key order."""
+    """--top 3 on a summary by group: the three largest groups (Meta Platforms EUR 2.92bn, Uber
+    EUR 1.13bn with the AP's EUR 825m of 2026, Alphabet EUR 1.05bn with the DPC's EUR 403m of
+    2026; ByteDance EUR 895m fourth), not the first three names in key order."""
     out = run_cli("summary", "--by", "group", "--top", "3", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
-    assert [r["group"] for r in rows] == ["Meta Platforms", "ByteDance", "Amazon"]
+    assert [r["group"] for r in rows] == ["Meta Platforms", "Uber", "Alphabet"]
     totals = [float(r["total_eur"]) for r in rows]
     assert totals == sorted(totals, reverse=True)
 
