@@ -465,6 +465,33 @@ def test_a_reused_kernel_starts_each_notebook_with_an_empty_namespace(tmp_path: 
     assert (out / "pid.txt").read_text() == (out / "pid3.txt").read_text()  # one kernel
 
 
+@pytest.mark.slow
+def test_kernels_talk_over_unix_sockets_in_a_folder_of_their_own(tmp_path: Path) -> None:
+    """A kernel on TCP binds ports its manager picked free a moment before: another process
+    can take one in between, and the kernel dies ("Address already in use") before it replies
+    (seen in a fresh-clone `make test`, with JupyterLab and Chromium starting beside it). Over
+    Unix sockets there is no port to lose; the sockets' folder goes with the kernels."""
+    from finestats.jupyter import KernelLanes
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lanes = KernelLanes(logs, NOTEBOOKS)
+    lanes.start(1)
+    km = lanes.acquire()
+    folder = Path(km.ip).parent
+    try:
+        assert km.transport == "ipc" and folder.is_dir() and folder != NOTEBOOKS
+        info = json.loads(Path(km.connection_file).read_text(encoding="utf-8"))
+        assert info["transport"] == "ipc" and info["ip"] == km.ip
+        lanes.release(km)
+        assert lanes.acquire() is km  # reset over its sockets: the kernel executes and answers
+        lanes.release(km)
+    finally:
+        lanes.shutdown()
+    assert "running over TCP" not in (logs / "kernel-0.log").read_text(encoding="utf-8")
+    assert not folder.exists()
+
+
 # -- reports in any currency, for any years; skipped analyses; one archive, several writers --
 
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -81,6 +83,7 @@ class KernelLanes:
         self._all: list[Any] = []
         self._free: list[Any] = []
         self._used: set[int] = set()
+        self._sockets: Path | None = None  # the kernels' IPC sockets, a folder of our own
 
     def start(self, n: int) -> None:
         """Launch ``n`` kernels now, without waiting for them to be ready."""
@@ -94,7 +97,14 @@ class KernelLanes:
 
         with self._lock:
             n = len(self._all)
-            km = kernel_manager_class()(kernel_name=KERNEL_NAME)
+            if self._sockets is None:
+                self._sockets = Path(tempfile.mkdtemp(prefix="finestats-kernels-"))
+            # Unix sockets, not TCP: a TCP port is picked free here and bound by the kernel a
+            # moment later, and another process (a second report, a browser) can take it in
+            # between ("Address already in use": the kernel dies before it ever replies).
+            km = kernel_manager_class()(
+                kernel_name=KERNEL_NAME, transport="ipc", ip=str(self._sockets / f"kernel-{n}")
+            )
             self._all.append(km)
         with open(self._log_dir / f"kernel-{n}.log", "ab") as log:  # the kernel keeps its own
             run_sync(km.start_kernel)(cwd=str(self._cwd), stdout=log, stderr=log, env=self._env)
@@ -139,6 +149,8 @@ class KernelLanes:
                 run_sync(km.shutdown_kernel)(now=True)
             except Exception:  # noqa: BLE001 - a kernel that already died needs no stopping
                 pass
+        if self._sockets is not None:  # made by mkdtemp for these kernels alone
+            shutil.rmtree(self._sockets, ignore_errors=True)
 
 
 async def _reset(km: Any) -> None:
