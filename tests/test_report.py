@@ -466,30 +466,45 @@ def test_a_reused_kernel_starts_each_notebook_with_an_empty_namespace(tmp_path: 
 
 
 @pytest.mark.slow
-def test_kernels_talk_over_unix_sockets_in_a_folder_of_their_own(tmp_path: Path) -> None:
+def test_kernels_talk_over_unix_sockets_that_leave_no_file(tmp_path: Path) -> None:
     """A kernel on TCP binds ports its manager picked free a moment before: another process
     can take one in between, and the kernel dies ("Address already in use") before it replies
     (seen in a fresh-clone `make test`, with JupyterLab and Chromium starting beside it). Over
-    Unix sockets there is no port to lose; the sockets' folder goes with the kernels."""
+    Unix sockets there is no port to lose; on Linux their names are abstract, so no socket
+    file is left anywhere, not even by a killed report."""
+    from nbclient.util import run_sync
+
     from finestats.jupyter import KernelLanes
 
-    logs = tmp_path / "logs"
+    async def ready(km) -> None:  # as papermill waits for a fresh kernel before it runs one
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+        finally:
+            kc.stop_channels()
+
+    logs, cwd = tmp_path / "logs", tmp_path / "cwd"
     logs.mkdir()
-    lanes = KernelLanes(logs, NOTEBOOKS)
+    cwd.mkdir()
+    lanes = KernelLanes(logs, cwd)
     lanes.start(1)
     km = lanes.acquire()
-    folder = Path(km.ip).parent
     try:
-        assert km.transport == "ipc" and folder.is_dir() and folder != NOTEBOOKS
+        assert km.transport == "ipc" and km.ip.startswith(f"@finestats-{os.getpid()}-")
         info = json.loads(Path(km.connection_file).read_text(encoding="utf-8"))
-        assert info["transport"] == "ipc" and info["ip"] == km.ip
+        assert (info["transport"], info["ip"]) == ("ipc", km.ip)
+        run_sync(ready)(km)  # the kernel answers over its sockets
         lanes.release(km)
-        assert lanes.acquire() is km  # reset over its sockets: the kernel executes and answers
+        assert lanes.acquire() is km  # and executes the reset sent over them
         lanes.release(km)
+        with open("/proc/net/unix", encoding="ascii") as fh:  # the kernel's sockets, by name
+            assert f"{km.ip}-" in fh.read()
     finally:
         lanes.shutdown()
     assert "running over TCP" not in (logs / "kernel-0.log").read_text(encoding="utf-8")
-    assert not folder.exists()
+    assert sorted(p.name for p in logs.iterdir()) == ["kernel-0.log", "kernels.pid"]
+    assert not any(cwd.iterdir())
 
 
 # -- reports in any currency, for any years; skipped analyses; one archive, several writers --

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -83,7 +84,8 @@ class KernelLanes:
         self._all: list[Any] = []
         self._free: list[Any] = []
         self._used: set[int] = set()
-        self._sockets: Path | None = None  # the kernels' IPC sockets, a folder of our own
+        self._sockets: str | None = None  # where the kernels' sockets are named (see _launch)
+        self._folder: Path | None = None  # a folder made for them, removed by shutdown
 
     def start(self, n: int) -> None:
         """Launch ``n`` kernels now, without waiting for them to be ready."""
@@ -98,18 +100,27 @@ class KernelLanes:
         with self._lock:
             n = len(self._all)
             if self._sockets is None:
-                self._sockets = Path(tempfile.mkdtemp(prefix="finestats-kernels-"))
+                self._sockets = self._socket_prefix()
             # Unix sockets, not TCP: a TCP port is picked free here and bound by the kernel a
             # moment later, and another process (a second report, a browser) can take it in
             # between ("Address already in use": the kernel dies before it ever replies).
             km = kernel_manager_class()(
-                kernel_name=KERNEL_NAME, transport="ipc", ip=str(self._sockets / f"kernel-{n}")
+                kernel_name=KERNEL_NAME, transport="ipc", ip=f"{self._sockets}-{n}"
             )
             self._all.append(km)
         with open(self._log_dir / f"kernel-{n}.log", "ab") as log:  # the kernel keeps its own
             run_sync(km.start_kernel)(cwd=str(self._cwd), stdout=log, stderr=log, env=self._env)
         record_kernel(self._log_dir, km)
         return km
+
+    def _socket_prefix(self) -> str:
+        """Linux: names in the abstract socket namespace (``@finestats-PID-RANDOM``), no file
+        at all, gone with the kernels even when the report is killed. Elsewhere: files in a
+        folder made for them (:meth:`shutdown` removes it)."""
+        if sys.platform.startswith("linux"):
+            return f"@finestats-{os.getpid()}-{secrets.token_hex(6)}"
+        self._folder = Path(tempfile.mkdtemp(prefix="finestats-kernels-"))
+        return str(self._folder / "kernel")
 
     def acquire(self) -> Any:
         """A kernel manager with a started kernel and an empty user namespace."""
@@ -149,8 +160,8 @@ class KernelLanes:
                 run_sync(km.shutdown_kernel)(now=True)
             except Exception:  # noqa: BLE001 - a kernel that already died needs no stopping
                 pass
-        if self._sockets is not None:  # made by mkdtemp for these kernels alone
-            shutil.rmtree(self._sockets, ignore_errors=True)
+        if self._folder is not None:  # made by mkdtemp for these kernels alone
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 async def _reset(km: Any) -> None:
