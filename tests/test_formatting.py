@@ -99,7 +99,7 @@ def test_footnote_and_headline_say_how_many_fines_lie_outside_the_scope() -> Non
     }
     assert formatting.headline_markdown(head).endswith(
         "Scope: Complete for X&#46; 3 of the 5 fines counted lie outside it: a sample, not a "
-        "complete count."
+        "complete count&#46;"
     )
 
 

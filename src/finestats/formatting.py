@@ -170,9 +170,13 @@ def footnote_text(meta: ResultMeta) -> str:
     if meta.query.real is not None:
         parts.append(real_text(meta))
     if meta.scope:
-        parts.append(f"Scope: {meta.scope}")
-        parts.append(outside_scope_text(meta.n_outside_scope, meta.n_records))
-    return " ".join(p for p in parts if p)
+        parts.append(scope_line(meta.scope, meta.n_outside_scope, meta.n_records))
+    return " ".join(parts)
+
+
+def scope_line(scope: str, n_outside: int | None, n_fines: int) -> str:
+    """``"Scope: <the declared scope>"`` and how many of the fines counted lie outside it."""
+    return f"Scope: {scope} {outside_scope_text(n_outside, n_fines)}".rstrip()
 
 
 def outside_scope_text(n_outside: int | None, n_fines: int) -> str:
@@ -258,8 +262,8 @@ def headline_markdown(head: Mapping[str, Any]) -> str:
         f" {escape_markdown(head['rate_snapshot'])}."
     )
     if head.get("scope"):
-        outside = outside_scope_text(head.get("n_outside_scope"), head["n_fines"])
-        lines.append(f"Scope: {escape_markdown(head['scope'])} {outside}".rstrip())
+        line = scope_line(head["scope"], head.get("n_outside_scope"), head["n_fines"])
+        lines.append(escape_markdown(line))
     return "\n\n".join(lines)
 
 

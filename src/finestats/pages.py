@@ -18,7 +18,7 @@ from typing import Any
 
 from finestats.archive import NAME_RE
 from finestats.fileio import atomic_write_text
-from finestats.formatting import format_amount, outside_scope_text
+from finestats.formatting import format_amount, scope_line
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
@@ -143,8 +143,8 @@ def _headline(folder: Path, manifest: dict[str, Any]) -> list[str]:
             f"{head['n_fines']} of those match the filters.</p>"
         )
     if head.get("scope"):
-        outside = outside_scope_text(head.get("n_outside_scope"), head["n_fines"])
-        out.append(f'<p class="scope">Scope: {e(head["scope"] + " " + outside).rstrip()}</p>')
+        line = scope_line(head["scope"], head.get("n_outside_scope"), head["n_fines"])
+        out.append(f'<p class="scope">{e(line)}</p>')
     return out
 
 

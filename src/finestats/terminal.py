@@ -23,8 +23,8 @@ from finestats.formatting import (
     filters_text,
     format_figure,
     is_money,
-    outside_scope_text,
     real_text,
+    scope_line,
     view_text,
 )
 from finestats.query import ResultMeta, meta_of
@@ -184,8 +184,7 @@ def result_note(meta: ResultMeta) -> str:
         text += "\n" + real_text(meta)
     if not meta.scope:
         return text
-    outside = outside_scope_text(meta.n_outside_scope, meta.n_records)
-    return text + f"\nScope: {meta.scope} {outside}".rstrip()
+    return text + "\n" + scope_line(meta.scope, meta.n_outside_scope, meta.n_records)
 
 
 def figures_text(table: pd.DataFrame, columns: int | None = None) -> str:

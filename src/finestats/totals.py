@@ -81,7 +81,8 @@ def totals(
         out.insert(len(keys) + 2, f"total_{cur}_real_{q.real}", sums.to_numpy(dtype="float64"))
     out = out.sort_values(list(keys), kind="stable", key=_sort_key).reset_index(drop=True)
     meta = result_meta(c, q, table_rates, f"totals by {', '.join(keys)}", len(rows), keys)
-    return attach(out, meta.replace(n_outside_scope=outside_scope(c, rows, table_rates)))
+    outside = 0 if q.complete_only else outside_scope(c, rows, table_rates)  # kept: inside
+    return attach(out, meta.replace(n_outside_scope=outside))
 
 
 def group_keys(by: str | Sequence[str]) -> tuple[str, ...]:
